@@ -1,0 +1,45 @@
+# Two entry points for people: `make run` and `make test`. Everything else is set-up they share.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+
+.PHONY: run test setup venv install db model nlu-report clean-model
+
+run: setup ## set up everything, then start the action server and the Rasa server
+	$(PY) -m bot serve
+
+test: setup ## set up everything, then run every test
+	$(PY) -m pytest
+
+setup: install db model
+
+venv: $(PY)
+
+$(PY):
+	@python_bin=$$(scripts/find-python.sh) || exit 1; \
+	echo "Using $$python_bin"; \
+	"$$python_bin" -m venv $(VENV)
+
+install: $(STAMP)
+
+# One pip call from the pinned files, then pip check: Rasa's pins must hold.
+$(STAMP): requirements.txt constraints.txt | $(PY)
+	$(PIP) install --quiet --upgrade "pip<25"
+	$(PIP) install --quiet -r requirements.txt -c constraints.txt
+	$(PIP) check
+	touch $(STAMP)
+
+db: install ## create or migrate the database, seed the demo data into an empty one
+	$(PY) -m bot migrate
+	$(PY) -m bot seed --if-empty
+
+model: install ## train only when config.yml, domain.yml, data/ or our NLU code changed
+	$(PY) -m bot train --if-changed
+
+nlu-report: model ## Rasa's own NLU report on the held-out split (results/ folder)
+	$(PY) -m bot nlu-report
+
+clean-model:
+	rm -rf models/*.tar.gz

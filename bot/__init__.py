@@ -1,0 +1,1 @@
+"""Community assistant: services, data model and runtime around the Rasa bot."""

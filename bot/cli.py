@@ -1,0 +1,149 @@
+"""Command line: `python -m bot <command>` (the Makefile calls these)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import urllib.request
+from typing import List, Optional
+
+from bot.settings import PROJECT_ROOT, get_settings
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from bot.db.migrate import upgrade
+
+    upgrade()
+    print("Database schema is up to date.")
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    from bot.db import session_scope
+    from bot.seed import clear_demo_data, database_is_empty, load_seed
+
+    with session_scope() as session:
+        if args.if_empty and not database_is_empty(session):
+            print("Database already has data; demo data not loaded (use --reload to replace it).")
+            return 0
+        if args.reload:
+            clear_demo_data(session)
+        elif not database_is_empty(session):
+            print("Database already has data; use --reload to replace it with the demo data.")
+            return 1
+        counts = load_seed(session)
+    print("Loaded demo data: " + ", ".join(f"{count} {name}" for name, count in counts.items()))
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from bot.runtime.training import ensure_model, model_path, train
+
+    if args.if_changed and model_path().exists():
+        print(f"Model is up to date: {model_path().name}")
+        return 0
+    path = train() if not args.if_changed else ensure_model()
+    print(f"Model: {path}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from bot.runtime.servers import BotServers
+    from bot.runtime.training import ensure_model
+
+    settings = get_settings()
+    servers = BotServers(model=ensure_model(), host=settings.host,
+                         rasa_port=settings.rasa_port, action_port=settings.action_port)
+    print("Starting the action server and the Rasa server (Ctrl-C stops both) ...")
+    servers.start()
+    print(f"""
+The assistant is running.
+  Chat in this terminal (as a demo member):  .venv/bin/python -m bot chat --user wx_alice
+  REST webhook:   POST {servers.rasa_url}/webhooks/rest/webhook
+                  {{"sender": "me", "message": "how many points do I have?",
+                    "metadata": {{"platform": "wechat", "user_id": "wx_alice"}}}}
+  Action server:  {servers.action_url}/health
+""", flush=True)
+    try:
+        code = servers.wait()
+        print(f"A server stopped (exit code {code}); stopping the other.")
+        return code or 1
+    except KeyboardInterrupt:
+        print("\nStopping ...")
+        return 0
+    finally:
+        servers.stop()
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    """A minimal terminal chat against the running REST channel."""
+    settings = get_settings()
+    url = f"http://{settings.host}:{settings.rasa_port}/webhooks/rest/webhook"
+    sender = args.sender or f"{args.platform}:{args.user}"
+    print(f"Talking to {url} as {args.platform} user {args.user!r}. Empty line or Ctrl-D quits.")
+    for line in sys.stdin:
+        text = line.strip()
+        if not text:
+            break
+        body = json.dumps({"sender": sender, "message": text,
+                           "metadata": {"platform": args.platform, "user_id": args.user}}).encode()
+        request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            for message in json.load(response):
+                print("bot>", message.get("text", ""))
+                for button in message.get("buttons", []) or []:
+                    print(f"     [{button['title']}] -> {button['payload']}")
+    return 0
+
+
+def cmd_nlu_report(args: argparse.Namespace) -> int:
+    """Rasa's own NLU evaluation of the held-out split (results/ folder)."""
+    import subprocess
+
+    from bot.runtime.training import ensure_model
+
+    return subprocess.call([sys.executable, "-m", "rasa", "test", "nlu", "--model", str(ensure_model()),
+                            "--nlu", str(PROJECT_ROOT / "tests" / "nlu"),
+                            "--out", str(PROJECT_ROOT / "results")], cwd=PROJECT_ROOT)
+
+
+def cmd_nlu_eval(args: argparse.Namespace) -> int:
+    """Per-language held-out accuracy and out-of-scope fallback rate."""
+    from pathlib import Path
+
+    from bot.nlu_eval import evaluate, print_reports, write_json
+    from bot.runtime.training import ensure_model
+
+    reports = evaluate(Path(args.model) if args.model else ensure_model())
+    print_reports(reports)
+    write_json(reports, PROJECT_ROOT / "results" / "nlu_heldout.json")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="create or upgrade the database schema").set_defaults(func=cmd_migrate)
+    seed = sub.add_parser("seed", help="load the demo data (data/demo/seed.yml)")
+    seed.add_argument("--if-empty", action="store_true", help="only when the database has no members")
+    seed.add_argument("--reload", action="store_true", help="delete the demo tables' rows and load again")
+    seed.set_defaults(func=cmd_seed)
+    train = sub.add_parser("train", help="train the Rasa model")
+    train.add_argument("--if-changed", action="store_true", help="skip when the inputs did not change")
+    train.set_defaults(func=cmd_train)
+    sub.add_parser("serve", help="start the action server and the Rasa server").set_defaults(func=cmd_serve)
+    chat = sub.add_parser("chat", help="chat with the running bot in this terminal")
+    chat.add_argument("--platform", default="wechat")
+    chat.add_argument("--user", default="wx_alice", help="platform user id (demo: wx_alice, wx_wangfang, ...)")
+    chat.add_argument("--sender", default=None, help="conversation id (default: platform:user)")
+    chat.set_defaults(func=cmd_chat)
+    sub.add_parser("nlu-report", help="rasa test nlu on the held-out split").set_defaults(func=cmd_nlu_report)
+    nlu_eval = sub.add_parser("nlu-eval", help="per-language accuracy on the held-out split")
+    nlu_eval.add_argument("--model", default=None, help="model file (default: the current one)")
+    nlu_eval.set_defaults(func=cmd_nlu_eval)
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)

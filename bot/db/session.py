@@ -1,0 +1,55 @@
+"""Engines and sessions: one engine per database URL per process."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Iterator, Optional
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from bot.settings import get_settings
+
+
+@lru_cache(maxsize=8)
+def get_engine(url: Optional[str] = None) -> Engine:
+    """The process-wide engine for `url` (default: the DATABASE_URL setting)."""
+    url = url or get_settings().database_url
+    if url.startswith("sqlite"):
+        _ensure_sqlite_folder(url)
+        engine = create_engine(url, future=True, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _configure_sqlite)
+        return engine
+    return create_engine(url, future=True, pool_pre_ping=True)
+
+
+def _ensure_sqlite_folder(url: str) -> None:
+    from pathlib import Path
+
+    path = url.split("///", 1)[-1]
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _configure_sqlite(dbapi_connection, _record) -> None:
+    """WAL lets the action server read while another process writes."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+@contextmanager
+def session_scope(url: Optional[str] = None) -> Iterator[Session]:
+    """A session that commits on success and rolls back on error."""
+    session = Session(get_engine(url), future=True, expire_on_commit=False)
+    try:
+        yield session
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    finally:
+        session.close()

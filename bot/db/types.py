@@ -1,0 +1,51 @@
+"""Column types shared by the model."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy.types import DateTime, Integer, TypeDecorator
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores aware datetimes as naive UTC and hands them back aware.
+
+    SQLite keeps no time zone, PostgreSQL would convert on its own; storing UTC
+    everywhere means comparisons in SQL are correct on both.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: give a time zone")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Money(TypeDecorator):
+    """Amounts as exact Decimals, stored as whole cents (no float rounding anywhere)."""
+
+    impl = Integer
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        return int((Decimal(value) * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return (Decimal(value) / 100).quantize(Decimal("0.01"))

@@ -1,0 +1,1 @@
+"""Hand-off of conversations the bot cannot resolve to people."""

@@ -1,0 +1,1 @@
+"""Loyalty services the actions call: members, points, promotions, orders, linking."""

@@ -1,0 +1,122 @@
+"""Linking a chat user to a member: member code plus the phone's last four digits.
+
+Wrong answers are recorded in the database (not in the conversation) so that starting a
+new conversation does not reset the limit. After `max_attempts` wrong answers within
+`lock_minutes`, the chat user is locked out until the oldest of them ages out.
+The reply never says which of the two answers was wrong.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Optional
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.db.models import ChatIdentity, LinkAttempt, Member
+from bot.loyalty.members import find_linked_member, find_member_by_code, normalize_member_code
+
+LINKED = "linked"
+WRONG = "wrong"
+LOCKED = "locked"
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    outcome: str  # linked | wrong | locked
+    member: Optional[Member] = None
+    attempts_left: int = 0
+    locked_until: Optional[datetime] = None
+
+
+@dataclass(frozen=True)
+class LinkPolicy:
+    max_attempts: int
+    lock_minutes: int
+
+
+def lock_status(
+    session: Session, platform: str, user_id: str, now: datetime, policy: LinkPolicy
+) -> LinkResult:
+    """Whether this chat user may try again, and how many tries remain."""
+    since = now - timedelta(minutes=policy.lock_minutes)
+    recent = list(
+        session.execute(
+            select(LinkAttempt)
+            .where(
+                LinkAttempt.platform == platform,
+                LinkAttempt.platform_user_id == user_id,
+                LinkAttempt.attempted_at > since,
+            )
+            .order_by(LinkAttempt.attempted_at)
+        ).scalars()
+    )
+    failures = _failures_since_last_success(recent)
+    if len(failures) >= policy.max_attempts:
+        unlock_at = failures[-policy.max_attempts].attempted_at + timedelta(
+            minutes=policy.lock_minutes
+        )
+        return LinkResult(LOCKED, locked_until=unlock_at)
+    return LinkResult(WRONG, attempts_left=policy.max_attempts - len(failures))
+
+
+def _failures_since_last_success(attempts):
+    failures = []
+    for attempt in attempts:
+        failures = [] if attempt.succeeded else failures + [attempt]
+    return failures
+
+
+def attempt_link(
+    session: Session,
+    platform: str,
+    user_id: str,
+    member_code: str,
+    phone_last4: str,
+    now: datetime,
+    policy: LinkPolicy,
+) -> LinkResult:
+    """Checks the answers, records the attempt, links on success."""
+    status = lock_status(session, platform, user_id, now, policy)
+    if status.outcome == LOCKED:
+        return status
+    code = normalize_member_code(member_code)
+    member = find_member_by_code(session, code) if code else None
+    digits = "".join(ch for ch in str(phone_last4 or "") if ch.isdigit())
+    correct = member is not None and len(digits) == 4 and member.phone.endswith(digits)
+    session.add(
+        LinkAttempt(
+            platform=platform,
+            platform_user_id=user_id,
+            member_code=code,
+            succeeded=correct,
+            attempted_at=now,
+        )
+    )
+    if not correct:
+        session.flush()
+        after = lock_status(session, platform, user_id, now, policy)
+        return after
+    _link(session, platform, user_id, member, now)
+    return LinkResult(LINKED, member=member)
+
+
+def _link(session: Session, platform: str, user_id: str, member: Member, now: datetime) -> None:
+    identity = session.execute(
+        select(ChatIdentity).where(
+            ChatIdentity.platform == platform, ChatIdentity.platform_user_id == user_id
+        )
+    ).scalar_one_or_none()
+    if identity is None:
+        session.add(
+            ChatIdentity(platform=platform, platform_user_id=user_id, member=member, linked_at=now)
+        )
+    else:
+        identity.member = member
+        identity.linked_at = now
+    session.flush()
+
+
+def is_linked(session: Session, platform: str, user_id: str) -> bool:
+    return find_linked_member(session, platform, user_id) is not None

@@ -1,0 +1,27 @@
+"""Jieba segmentation for mixed Chinese/English messages, without whitespace tokens.
+
+Rasa's JiebaTokenizer keeps the spaces between English words as tokens of their own,
+which only adds noise to the word features; this subclass drops them.
+"""
+from __future__ import annotations
+
+from typing import List, Optional, Text
+
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.nlu.tokenizers.jieba_tokenizer import JiebaTokenizer
+from rasa.nlu.tokenizers.tokenizer import Token
+from rasa.shared.nlu.training_data.message import Message
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=True
+)
+class BilingualTokenizer(JiebaTokenizer):
+    """Jieba for Chinese runs, whole words for English, no whitespace tokens."""
+
+    @staticmethod
+    def supported_languages() -> Optional[List[Text]]:
+        return ["zh", "en"]
+
+    def tokenize(self, message: Message, attribute: Text) -> List[Token]:
+        return [token for token in super().tokenize(message, attribute) if token.text.strip()]

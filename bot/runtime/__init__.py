@@ -1,0 +1,1 @@
+"""Running the assistant: training on change, and the server processes."""

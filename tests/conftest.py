@@ -1,0 +1,74 @@
+"""Shared fixtures: real SQLite databases, the trained model, the running servers."""
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from bot.db import session_scope
+from bot.db.migrate import upgrade
+from bot.seed import load_seed
+
+NOW = datetime(2026, 11, 23, 4, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    """A migrated, empty SQLite database of its own for one test."""
+    url = f"sqlite:///{tmp_path / 'test.db'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def session(db_url: str):
+    with session_scope(db_url) as db_session:
+        yield db_session
+
+
+@pytest.fixture
+def seeded_session(session):
+    load_seed(session, now=NOW)
+    session.flush()
+    return session
+
+
+@pytest.fixture(scope="session")
+def trained_model() -> Path:
+    """The model for the current data, trained at most once per test run."""
+    from bot.runtime.training import ensure_model
+
+    return ensure_model()
+
+
+@pytest.fixture(scope="session")
+def servers_db(tmp_path_factory) -> str:
+    """The database the end-to-end servers use: migrated and seeded, now."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'bot.db'}"
+    upgrade(url)
+    with session_scope(url) as db_session:
+        load_seed(db_session)
+    return url
+
+
+@pytest.fixture(scope="session")
+def bot_servers(trained_model: Path, servers_db: str, tmp_path_factory):
+    """The real action server and Rasa server on free ports, shared by the e2e tests."""
+    from bot.runtime.servers import BotServers, free_port
+
+    servers = BotServers(
+        model=trained_model,
+        rasa_port=free_port(),
+        action_port=free_port(),
+        env={"DATABASE_URL": servers_db, "DEFAULT_LANGUAGE": "zh"},
+        log_dir=tmp_path_factory.mktemp("server-logs"),
+    )
+    servers.start()
+    yield servers
+    servers.stop()
+
+
+def pytest_configure(config):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

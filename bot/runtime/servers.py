@@ -48,6 +48,7 @@ class BotServers:
     def _environment(self) -> Dict[str, str]:
         env = {**os.environ, **self.env}
         env["ACTION_SERVER_URL"] = f"{self.action_url}/webhook"
+        env["SANIC_HOST"] = self.host  # rasa_sdk binds to this instead of 0.0.0.0
         env.setdefault("PYTHONPATH", str(PROJECT_ROOT))
         return env
 

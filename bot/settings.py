@@ -6,8 +6,10 @@ Every setting has a default that works on one machine, so a fresh clone runs wit
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Dict, Tuple
 
 from dotenv import load_dotenv
 
@@ -27,6 +29,28 @@ def _env_int(name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ValueError(f"setting {name} must be a whole number, got {raw!r}") from exc
+
+
+def _env_list(name: str, default: str) -> Tuple[str, ...]:
+    return tuple(item.strip() for item in _env(name, default).split(",") if item.strip())
+
+
+def _env_map(name: str) -> Dict[str, str]:
+    """"wechat=http://a,telegram=http://b" -> {"wechat": "http://a", ...}."""
+    pairs = (item.split("=", 1) for item in _env_list(name, "") if "=" in item)
+    return {key.strip(): value.strip() for key, value in pairs}
+
+
+def _webhook_secret() -> str:
+    """COMMUNITY_WEBHOOK_SECRET, else a random secret kept in var/ (never committed)."""
+    configured = _env("COMMUNITY_WEBHOOK_SECRET", "")
+    if configured:
+        return configured
+    path = PROJECT_ROOT / "var" / "webhook_secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+    return path.read_text().strip()
 
 
 def _default_database_url() -> str:
@@ -51,6 +75,27 @@ class Settings:
     )
     recent_transactions: int = field(default_factory=lambda: _env_int("RECENT_TRANSACTIONS", 3))
     recent_orders: int = field(default_factory=lambda: _env_int("RECENT_ORDERS", 3))
+    # Community channel
+    webhook_secret: str = field(default_factory=_webhook_secret)
+    max_text_length: int = field(default_factory=lambda: _env_int("MAX_TEXT_LENGTH", 2000))
+    max_body_bytes: int = field(default_factory=lambda: _env_int("MAX_BODY_BYTES", 65536))
+    group_prefixes: Tuple[str, ...] = field(
+        default_factory=lambda: _env_list("GROUP_PREFIXES", "/bot,#bot,@bot,小助手")
+    )
+    bot_user_ids: Tuple[str, ...] = field(default_factory=lambda: _env_list("BOT_USER_IDS", ""))
+    group_default_language: str = field(
+        default_factory=lambda: _env("GROUP_DEFAULT_LANGUAGE", "zh")
+    )
+    welcome_interval_seconds: int = field(
+        default_factory=lambda: _env_int("WELCOME_INTERVAL_SECONDS", 60)
+    )
+    outbound_webhooks: Dict[str, str] = field(default_factory=lambda: _env_map("OUTBOUND_WEBHOOKS"))
+    outbound_max_backoff_seconds: int = field(
+        default_factory=lambda: _env_int("OUTBOUND_MAX_BACKOFF_SECONDS", 300)
+    )
+    demo_enabled: bool = field(
+        default_factory=lambda: _env("DEMO_ENABLED", "true").lower() in ("1", "true", "yes")
+    )
     models_dir: Path = field(
         default_factory=lambda: Path(_env("MODELS_DIR", str(PROJECT_ROOT / "models")))
     )

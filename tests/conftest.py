@@ -53,8 +53,22 @@ def servers_db(tmp_path_factory) -> str:
     return url
 
 
+TEST_SECRET = "test-secret-0123456789"
+WELCOME_INTERVAL = 3
+
+
 @pytest.fixture(scope="session")
-def bot_servers(trained_model: Path, servers_db: str, tmp_path_factory):
+def receiver():
+    """The outbound webhook of the `testchat` platform."""
+    from tests.receiver import Receiver
+
+    server = Receiver(TEST_SECRET)
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def bot_servers(trained_model: Path, servers_db: str, receiver, tmp_path_factory):
     """The real action server and Rasa server on free ports, shared by the e2e tests."""
     from bot.runtime.servers import BotServers, free_port
 
@@ -62,7 +76,11 @@ def bot_servers(trained_model: Path, servers_db: str, tmp_path_factory):
         model=trained_model,
         rasa_port=free_port(),
         action_port=free_port(),
-        env={"DATABASE_URL": servers_db, "DEFAULT_LANGUAGE": "zh"},
+        env={"DATABASE_URL": servers_db, "DEFAULT_LANGUAGE": "zh",
+             "COMMUNITY_WEBHOOK_SECRET": TEST_SECRET,
+             "OUTBOUND_WEBHOOKS": f"testchat={receiver.url}",
+             "OUTBOUND_MAX_BACKOFF_SECONDS": "1",
+             "WELCOME_INTERVAL_SECONDS": str(WELCOME_INTERVAL)},
         log_dir=tmp_path_factory.mktemp("server-logs"),
     )
     servers.start()

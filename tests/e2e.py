@@ -33,3 +33,45 @@ def balance_of(db_url: str, member_code: str) -> str:
         member = find_member_by_code(session, member_code)
         summary = points_summary(session, member.id, utcnow(), 30, 3)
         return format_points(summary.state.balance, "en")
+
+
+def post_event(servers, event: Dict, secret: Optional[str] = None, raw: Optional[bytes] = None,
+               signature: Optional[str] = "auto"):
+    """Posts one community event; returns (HTTP status, JSON body)."""
+    import urllib.error
+
+    from bot.channels.contract import SIGNATURE_HEADER, sign
+    from tests.conftest import TEST_SECRET
+
+    body = raw if raw is not None else json.dumps(event, ensure_ascii=False).encode()
+    headers = {"Content-Type": "application/json"}
+    if signature == "auto":
+        headers[SIGNATURE_HEADER] = sign(body, secret or TEST_SECRET)
+    elif signature is not None:
+        headers[SIGNATURE_HEADER] = signature
+    request = urllib.request.Request(f"{servers.rasa_url}/webhooks/community/webhook", data=body,
+                                     headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def group_message(text: str, user: str, name: str = "", platform: str = "testchat", chat: str = "g1",
+                  mention: bool = True, message_id: Optional[str] = None, **extra) -> Dict:
+    import uuid
+
+    return {"type": "message", "platform": platform,
+            "chat": {"id": chat, "type": "group", "title": "Test group"},
+            "sender": {"id": user, "name": name or user},
+            "message": {"id": message_id or uuid.uuid4().hex, "text": text, "mentions_bot": mention,
+                        **extra}}
+
+
+def private_message(text: str, user: str, platform: str = "testchat", message_id: Optional[str] = None) -> Dict:
+    import uuid
+
+    return {"type": "message", "platform": platform, "chat": {"id": user, "type": "private"},
+            "sender": {"id": user, "name": user},
+            "message": {"id": message_id or uuid.uuid4().hex, "text": text}}

@@ -2,6 +2,10 @@
 from bot.db.models import (  # noqa: F401
     Base,
     ChatIdentity,
+    CommunityGroup,
+    InboundEvent,
+    OutboundMessage,
+    PendingWelcome,
     HandoffRequest,
     LinkAttempt,
     Member,

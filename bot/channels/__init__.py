@@ -1,0 +1,1 @@
+"""The community channel: groups and private chats of any chat platform."""

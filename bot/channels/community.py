@@ -1,0 +1,66 @@
+"""Rasa input channel for community groups and private chats (see docs/community-channel.md).
+
+Enabled in credentials.yml as `bot.channels.community.CommunityInput`; serves
+POST /webhooks/community/webhook, and the browser demo under /webhooks/community/demo.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+
+from bot.channels.contract import SIGNATURE_HEADER, BadRequest
+from bot.channels.outbound import OutboundDispatcher
+from bot.channels.service import CommunityService
+from bot.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+
+class CommunityInput(InputChannel):
+    """Platform-neutral group/private chat channel."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "community"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        return cls()
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        settings = get_settings()
+        service = CommunityService(settings, on_new_message)
+        dispatcher = OutboundDispatcher(settings)
+        dispatcher.extra_work.append(service.flush_welcomes)
+        blueprint = Blueprint("community_webhook", __name__)
+
+        @blueprint.route("/", methods=["GET"])
+        async def health(_: Request) -> response.HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @blueprint.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> response.HTTPResponse:
+            try:
+                result = await service.handle_request(
+                    request.body or b"", request.headers.get(SIGNATURE_HEADER), request.app.ctx.agent)
+            except BadRequest as exc:
+                return response.json(exc.body(), status=exc.status)
+            return response.json(result, ensure_ascii=False)
+
+        @blueprint.listener("after_server_start")
+        async def start_dispatcher(app, loop) -> None:
+            await dispatcher.start()
+
+        @blueprint.listener("before_server_stop")
+        async def stop_dispatcher(app, loop) -> None:
+            await dispatcher.stop()
+
+        if settings.demo_enabled:
+            from bot.channels.demo import add_demo_routes
+
+            add_demo_routes(blueprint, service, settings)
+        return blueprint

@@ -1,0 +1,138 @@
+"""Handles one platform event end to end: checks, routing, Rasa, replies, outbox."""
+from __future__ import annotations
+
+from typing import Any, Awaitable, Callable, Dict, List, Optional
+
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+
+from bot.channels import welcome
+from bot.channels.contract import BadRequest, Event, parse_event, verify_signature
+from bot.channels.groups import group_language, register_group
+from bot.channels.idempotency import claim, finish
+from bot.channels.outbound import enqueue
+from bot.channels.routing import PRIVATE_RESPONSES, Route, is_shop_question, route_message, strip_address
+from bot.db import session_scope
+from bot.db.types import utcnow
+from bot.i18n import t
+from bot.settings import Settings
+
+
+class CommunityOutput(CollectingOutputChannel):
+    """Collects the bot's messages with their response names (for privacy routing)."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "community"
+
+    async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
+        self.messages.append({"recipient_id": recipient_id, **message})
+
+
+def _ignored(reason: str) -> Dict[str, Any]:
+    return {"status": "ignored", "reason": reason, "replies": []}
+
+
+class CommunityService:
+    """The channel's logic, independent of the web framework."""
+
+    def __init__(self, settings: Settings, on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                 db_url: Optional[str] = None) -> None:
+        self.settings = settings
+        self.on_new_message = on_new_message
+        self.db_url = db_url
+
+    async def handle_request(self, body: bytes, signature: Optional[str], agent: Any) -> Dict[str, Any]:
+        if len(body) > self.settings.max_body_bytes:
+            raise BadRequest(413, f"body is larger than {self.settings.max_body_bytes} bytes")
+        verify_signature(body, signature, self.settings.webhook_secret)
+        return await self.handle_event(parse_event(body, self.settings.max_text_length), agent)
+
+    async def handle_event(self, event: Event, agent: Any) -> Dict[str, Any]:
+        if event.type == "member_joined":
+            return self._welcome(event)
+        if event.sender.is_bot or event.sender.id in self.settings.bot_user_ids:
+            return _ignored("from_a_bot")
+        with session_scope(self.db_url) as session:
+            group = register_group(session, event.platform, event.chat.id, event.chat.title) \
+                if event.chat.type == "group" else None
+            language = group_language(group, self.settings) if group else None
+            answer_questions = bool(group and group.answer_questions)
+            claimed = claim(session, event.platform, event.message_id)
+        if not claimed.is_new:
+            return {**(claimed.stored_response or {"replies": []}), "status": "duplicate"}
+        result = await self._converse(event, agent, language, answer_questions)
+        with session_scope(self.db_url) as session:
+            finish(session, event.platform, event.message_id, result)
+            enqueue(session, event.platform,
+                    [{**reply, "platform": event.platform, "in_reply_to": event.message_id}
+                     for reply in result["replies"]], self.settings)
+        return result
+
+    async def _converse(self, event: Event, agent: Any, language: Optional[str],
+                        answer_questions: bool) -> Dict[str, Any]:
+        in_group = event.chat.type == "group"
+        text, prefixed = strip_address(event.text, self.settings.group_prefixes) if in_group \
+            else (event.text.strip(), False)
+        addressed = not in_group or event.mentions_bot or event.reply_to_bot or prefixed
+        if not addressed and not answer_questions:
+            return _ignored("not_addressed")
+        parse_data = await agent.parse_message(text)
+        if not addressed and not is_shop_question(parse_data):
+            return _ignored("not_addressed")
+        route = route_message(event, parse_data)
+        output = CommunityOutput()
+        await self.on_new_message(UserMessage(
+            text, output, route.conversation_id, input_channel="community",
+            message_id=event.message_id, metadata=route.metadata(event, language), parse_data=parse_data))
+        replies = self._replies(output.messages, event, route, language)
+        return {"status": "processed", "conversation_id": route.conversation_id, "replies": replies}
+
+    def _replies(self, messages: List[Dict[str, Any]], event: Event, route: Route,
+                 language: Optional[str]) -> List[Dict[str, Any]]:
+        sender = {"id": event.sender.id, "name": event.sender.name}
+        group = {"type": "group", "chat_id": event.chat.id}
+        private = {"type": "private", "user_id": event.sender.id}
+        replies, went_private = [], False
+        for message in messages:
+            is_private = route.in_private or message.get("utter_action") in PRIVATE_RESPONSES
+            reply = {"destination": private if is_private else group, "text": message.get("text") or "",
+                     "buttons": message.get("buttons") or []}
+            if message.get("image"):
+                reply["image"] = message["image"]
+            if not is_private:
+                reply["mention"] = sender
+            went_private = went_private or is_private
+            replies.append(reply)
+        if route.from_group and went_private:
+            notice = t("group.sent_privately", language or self.settings.group_default_language,
+                       name=event.sender.name)
+            replies.insert(0, {"destination": group, "mention": sender, "text": notice, "buttons": []})
+        return replies
+
+    def _welcome(self, event: Event) -> Dict[str, Any]:
+        with session_scope(self.db_url) as session:
+            if event.message_id and not claim(session, event.platform, event.message_id).is_new:
+                return {"status": "duplicate", "replies": []}
+            group = register_group(session, event.platform, event.chat.id, event.chat.title)
+            names = welcome.on_join(session, group, event.members, utcnow(), self.settings)
+            if not names:
+                return {"status": "batched", "replies": []}
+            reply = welcome_reply(group, names, self.settings)
+            enqueue(session, event.platform, [{**reply, "platform": event.platform}], self.settings)
+            return {"status": "processed", "replies": [reply]}
+
+    async def flush_welcomes(self) -> None:
+        """Posts the batched welcomes whose interval has passed (runs on every tick)."""
+        with session_scope(self.db_url) as session:
+            now = utcnow()
+            for group in welcome.groups_due(session, now, self.settings):
+                names = welcome.take_pending(session, group, now)
+                if names:
+                    reply = welcome_reply(group, names, self.settings)
+                    enqueue(session, group.platform, [{**reply, "platform": group.platform}], self.settings)
+
+
+def welcome_reply(group, names: List[str], settings: Settings) -> Dict[str, Any]:
+    return {"destination": {"type": "group", "chat_id": group.chat_id},
+            "text": welcome.welcome_text(group, names, settings), "buttons": [],
+            "mentions": [{"name": name} for name in names]}

@@ -1,0 +1,62 @@
+"""Welcome messages: at most one per group per interval, joiners in between batched."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import List, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.channels.contract import Person
+from bot.channels.groups import group_language
+from bot.db.models import CommunityGroup, PendingWelcome
+from bot.i18n import t
+from bot.settings import Settings
+
+
+def welcome_text(group: CommunityGroup, names: Sequence[str], settings: Settings) -> str:
+    """The group's own welcome text if it has one, else the default, in the group's language."""
+    language = group_language(group, settings)
+    mentions = t("group.name_separator", language).join(f"@{name}" for name in names)
+    custom = (group.welcome_text or {}).get(language)
+    template = custom or t("group.welcome", language, names="{names}")
+    return template.replace("{names}", mentions)
+
+
+def on_join(
+    session: Session, group: CommunityGroup, members: Sequence[Person], now: datetime, settings: Settings
+) -> List[str]:
+    """Queues the joiners; returns the names to welcome right now ([] = wait for the batch)."""
+    for member in members:
+        session.add(PendingWelcome(group_id=group.id, user_id=member.id,
+                                   display_name=member.name, joined_at=now))
+    session.flush()
+    interval = timedelta(seconds=settings.welcome_interval_seconds)
+    if group.last_welcome_at is not None and now - group.last_welcome_at < interval:
+        return []
+    return take_pending(session, group, now)
+
+
+def take_pending(session: Session, group: CommunityGroup, now: datetime) -> List[str]:
+    """Removes and returns this group's waiting joiners, marking the welcome as sent."""
+    pending = list(session.execute(
+        select(PendingWelcome).where(PendingWelcome.group_id == group.id).order_by(PendingWelcome.id)
+    ).scalars())
+    for row in pending:
+        session.delete(row)
+    if pending:
+        group.last_welcome_at = now
+    names: List[str] = []
+    for row in pending:
+        if row.display_name not in names:
+            names.append(row.display_name)
+    return names
+
+
+def groups_due(session: Session, now: datetime, settings: Settings) -> List[CommunityGroup]:
+    """Groups with joiners waiting whose welcome interval has passed."""
+    cutoff = now - timedelta(seconds=settings.welcome_interval_seconds)
+    groups = session.execute(
+        select(CommunityGroup).where(CommunityGroup.id.in_(select(PendingWelcome.group_id)))
+    ).scalars()
+    return [g for g in groups if g.last_welcome_at is None or g.last_welcome_at <= cutoff]

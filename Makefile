@@ -5,13 +5,16 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup venv install db model nlu-report clean-model
+.PHONY: run test bench setup venv install db model browser nlu-report clean-model
 
 run: setup ## set up everything, then start the action server and the Rasa server
 	$(PY) -m bot serve
 
-test: setup ## set up everything, then run every test
+test: setup browser ## set up everything, then run every test
 	$(PY) -m pytest
+
+bench: setup ## benchmarks (never part of make test)
+	$(PY) -m bench.long_conversation
 
 setup: install db model
 
@@ -37,6 +40,16 @@ db: install ## create or migrate the database, seed the demo data into an empty 
 
 model: install ## train only when config.yml, domain.yml, data/ or our NLU code changed
 	$(PY) -m bot train --if-changed
+
+# The browser tests drive Debian's chromium through Playwright (no browser download).
+browser:
+	@if command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "CJK"; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "Installing Debian's chromium and a CJK font for the browser tests ..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	else \
+		echo "error: the browser tests need Debian's chromium: sudo apt-get install chromium fonts-noto-cjk" >&2; exit 1; \
+	fi
 
 nlu-report: model ## Rasa's own NLU report on the held-out split (results/ folder)
 	$(PY) -m bot nlu-report

@@ -56,8 +56,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
                          rasa_port=settings.rasa_port, action_port=settings.action_port)
     print("Starting the action server and the Rasa server (Ctrl-C stops both) ...")
     servers.start()
+    demo = f"{servers.rasa_url}/webhooks/community/demo" if settings.demo_enabled else "(off: DEMO_ENABLED)"
     print(f"""
 The assistant is running.
+  Browser demo (a group and private chats):  {demo}
+  Community webhook (signed):  POST {servers.rasa_url}/webhooks/community/webhook
   Chat in this terminal (as a demo member):  .venv/bin/python -m bot chat --user wx_alice
   REST webhook:   POST {servers.rasa_url}/webhooks/rest/webhook
                   {{"sender": "me", "message": "how many points do I have?",

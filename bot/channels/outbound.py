@@ -27,6 +27,9 @@ logger = logging.getLogger(__name__)
 
 DEMO_PLATFORM = "demo"
 BATCH_SIZE = 50
+# A claimed message is not due again for this long, so a second dispatcher (another
+# instance, or a crashed one's successor) never posts it while the first is trying.
+CLAIM_LEASE = timedelta(seconds=30)
 
 
 def wants_outbox(platform: str, settings: Settings) -> bool:
@@ -56,6 +59,23 @@ def due_messages(session: Session, now: datetime, platforms: List[str]) -> List[
     ).scalars())
 
 
+def claim_due(session: Session, now: datetime, platforms: List[str]) -> List[OutboundMessage]:
+    """The due messages this dispatcher won: each row is leased by one UPDATE that only
+    succeeds if nobody leased it first."""
+    claimed = []
+    for message in due_messages(session, now, platforms):
+        won = session.execute(
+            update(OutboundMessage)
+            .where(OutboundMessage.id == message.id, OutboundMessage.status == "pending",
+                   OutboundMessage.next_attempt_at == message.next_attempt_at)
+            .values(next_attempt_at=now + CLAIM_LEASE)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if won:
+            claimed.append(message)
+    return claimed
+
+
 def mark_delivered(session: Session, message_id: int, now: datetime) -> None:
     session.execute(update(OutboundMessage).where(OutboundMessage.id == message_id)
                     .values(status="delivered", delivered_at=now))
@@ -78,10 +98,13 @@ class OutboundDispatcher:
         self._session = None
         self.extra_work = []  # coroutines run on every tick (e.g. batched welcomes)
 
-    async def start(self) -> None:
+    async def open(self) -> None:
         import aiohttp
 
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
+
+    async def start(self) -> None:
+        await self.open()
         self._task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
@@ -110,7 +133,7 @@ class OutboundDispatcher:
         if not platforms:
             return 0
         with session_scope(self.db_url) as session:
-            messages = due_messages(session, utcnow(), platforms)
+            messages = claim_due(session, utcnow(), platforms)
             jobs = [(m.id, m.platform, m.payload, m.attempts) for m in messages]
         results = await asyncio.gather(*(self._post(platform, payload) for _, platform, payload, _ in jobs))
         delivered = 0

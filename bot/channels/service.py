@@ -104,8 +104,7 @@ class CommunityService:
             went_private = went_private or is_private
             replies.append(reply)
         if route.from_group and went_private:
-            notice = t("group.sent_privately", language or self.settings.group_default_language,
-                       name=event.sender.name)
+            notice = t("group.sent_privately", language or self.settings.group_default_language)
             replies.insert(0, {"destination": group, "mention": sender, "text": notice, "buttons": []})
         return replies
 

@@ -1,0 +1,46 @@
+"""The browser demo in a real headless Chromium."""
+import re
+
+from playwright.sync_api import expect
+
+from tests.browser import chromium_page
+from tests.conftest import WELCOME_INTERVAL
+from tests.e2e import balance_of
+
+
+def test_demo_routes_private_answers_and_shows_welcomes(bot_servers, servers_db, tmp_path):
+    with chromium_page() as page:
+        page.goto(f"{bot_servers.rasa_url}/webhooks/community/demo?lang=en")
+        expect(page.locator("h1")).to_have_text("Community assistant demo")
+        page.select_option("#speaker", "alice")
+        page.fill("#group-text", "how many points do I have?")
+        page.click("#group-form button[type=submit]")
+        balance = balance_of(servers_db, "M100001")
+        expect(page.locator("#log-alice")).to_contain_text(balance, timeout=20000)
+        expect(page.locator("#group-log")).to_contain_text("已私信", timeout=5000)
+        assert balance not in page.locator("#group-log").inner_text()
+
+        page.select_option("#speaker", "bob")
+        page.uncheck("#mention")
+        page.fill("#group-text", "nice weather today")
+        page.click("#group-form button[type=submit]")
+        page.fill("#joiner", "Dora")
+        page.click("#join-form button[type=submit]")
+        expect(page.locator("#group-log")).to_contain_text("@Dora", timeout=WELCOME_INTERVAL * 1000 + 10000)
+        assert "nice weather" in page.locator("#group-log").inner_text()
+        assert not re.search(r"@Bob Smith", page.locator("#group-log").inner_text())
+
+        page.fill("#log-xiaoming + form input", "你好")
+        page.click("#private-xiaoming button[type=submit]")
+        expect(page.locator("#log-xiaoming")).to_contain_text("您好", timeout=20000)
+        page.screenshot(path=str(tmp_path / "demo-en.png"), full_page=True)
+
+
+def test_demo_page_in_chinese_has_no_untranslated_keys(bot_servers, tmp_path):
+    with chromium_page(locale="zh-CN") as page:
+        page.goto(f"{bot_servers.rasa_url}/webhooks/community/demo")  # Accept-Language: zh-CN
+        expect(page.locator("h1")).to_have_text("社群助手演示")
+        assert not re.search(r"\{\{\w+\}\}", page.content())
+        assert not re.search(r"\bdemo\.\w+", page.locator("body").inner_text())
+        expect(page.locator("#private-wangfang h2")).to_have_text("私聊：王芳")
+        page.screenshot(path=str(tmp_path / "demo-zh.png"), full_page=True)

@@ -57,7 +57,8 @@ def test_messages_survive_a_failed_delivery_and_a_restart(db_url):
     assert asyncio.run(one_pass(down, db_url)) == 0  # receiver down: nothing lost
     with session_scope(db_url) as session:
         rows = session.execute(select(OutboundMessage)).scalars().all()
-        assert [(r.status, r.attempts) for r in rows] == [("pending", 1), ("pending", 1)]
+        # the second waits behind the first, so the chat keeps its order
+        assert [(r.status, r.attempts) for r in rows] == [("pending", 1), ("pending", 0)]
         assert "ClientConnectorError" in rows[0].last_error
 
     receiver = Receiver(SECRET)  # back up, and a new dispatcher as after a restart
@@ -88,5 +89,20 @@ def test_two_dispatchers_never_deliver_a_message_twice(db_url):
             enqueue(session, "testchat", [{"text": str(n)} for n in range(20)], settings_for(receiver.url))
         assert asyncio.run(concurrent_passes(settings_for(receiver.url), db_url, 3)) == 20
         assert sorted(int(m["text"]) for m in receiver.received) == list(range(20))
+    finally:
+        receiver.close()
+
+
+def test_a_chat_gets_its_messages_in_order_even_after_a_failure(db_url):
+    receiver = Receiver(SECRET)
+    try:
+        with session_scope(db_url) as session:
+            enqueue(session, "testchat", [{"text": str(n), "destination": {"type": "group", "chat_id": "g"}}
+                                          for n in range(6)], settings_for(receiver.url))
+        receiver.fail_next = 1  # the first post fails: nothing behind it may overtake it
+        assert asyncio.run(one_pass(settings_for(receiver.url), db_url)) == 0
+        make_due(db_url)
+        assert asyncio.run(one_pass(settings_for(receiver.url), db_url)) == 6
+        assert [m["text"] for m in receiver.received] == [str(n) for n in range(6)]
     finally:
         receiver.close()

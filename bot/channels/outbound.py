@@ -12,7 +12,7 @@ import asyncio
 import json
 import logging
 from datetime import datetime, timedelta
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -81,10 +81,19 @@ def mark_delivered(session: Session, message_id: int, now: datetime) -> None:
                     .values(status="delivered", delivered_at=now))
 
 
-def mark_failed(session: Session, message: OutboundMessage, error: str, now: datetime, cap: int) -> None:
+def mark_failed(session: Session, message: OutboundMessage, error: str, now: datetime, cap: int) -> datetime:
+    """Records the failure; returns when the message is due again."""
     attempts = message.attempts + 1
+    retry_at = now + backoff(attempts, cap)
     session.execute(update(OutboundMessage).where(OutboundMessage.id == message.id).values(
-        attempts=attempts, last_error=error[:1000], next_attempt_at=now + backoff(attempts, cap)))
+        attempts=attempts, last_error=error[:1000], next_attempt_at=retry_at))
+    return retry_at
+
+
+def _chat_key(message: OutboundMessage) -> str:
+    destination = (message.payload or {}).get("destination") or {}
+    return json.dumps([message.platform, destination.get("type"), destination.get("chat_id"),
+                       destination.get("user_id")])
 
 
 class OutboundDispatcher:
@@ -128,25 +137,43 @@ class OutboundDispatcher:
             await asyncio.sleep(self.interval)
 
     async def deliver_due(self) -> int:
-        """One pass over the due messages; returns how many were delivered."""
+        """One pass over the due messages; returns how many were delivered.
+
+        Each chat gets its messages one after the other, in order (chats in parallel);
+        after a failure, that chat's later messages wait behind the failed one.
+        """
         platforms = list(self.settings.outbound_webhooks)
         if not platforms:
             return 0
         with session_scope(self.db_url) as session:
-            messages = claim_due(session, utcnow(), platforms)
-            jobs = [(m.id, m.platform, m.payload, m.attempts) for m in messages]
-        results = await asyncio.gather(*(self._post(platform, payload) for _, platform, payload, _ in jobs))
+            chains: Dict[str, List[Tuple[int, str, Dict[str, Any]]]] = {}
+            for message in claim_due(session, utcnow(), platforms):
+                chains.setdefault(_chat_key(message), []).append((message.id, message.platform, message.payload))
+        outcomes = await asyncio.gather(*(self._deliver_chain(chain) for chain in chains.values()))
         delivered = 0
         with session_scope(self.db_url) as session:
             now = utcnow()
-            for (message_id, _, _, _), error in zip(jobs, results):
-                if error is None:
+            for sent, failed, waiting in outcomes:
+                for message_id in sent:
                     mark_delivered(session, message_id, now)
-                    delivered += 1
-                else:
-                    mark_failed(session, session.get(OutboundMessage, message_id), error, now,
-                                self.settings.outbound_max_backoff_seconds)
+                delivered += len(sent)
+                if failed is not None:
+                    message_id, error = failed
+                    retry_at = mark_failed(session, session.get(OutboundMessage, message_id), error, now,
+                                           self.settings.outbound_max_backoff_seconds)
+                    session.execute(update(OutboundMessage).where(OutboundMessage.id.in_(waiting))
+                                    .values(next_attempt_at=retry_at))
         return delivered
+
+    async def _deliver_chain(self, chain):
+        """Posts one chat's messages in order; stops at the first failure."""
+        sent: List[int] = []
+        for position, (message_id, platform, payload) in enumerate(chain):
+            error = await self._post(platform, payload)
+            if error is not None:
+                return sent, (message_id, error), [job[0] for job in chain[position + 1:]]
+            sent.append(message_id)
+        return sent, None, []
 
     async def _post(self, platform: str, payload: Dict[str, Any]) -> Optional[str]:
         """POSTs one message; None on success, else the error."""

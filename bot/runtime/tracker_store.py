@@ -1,0 +1,81 @@
+"""A tracker store that keeps every conversation short, however long it lives.
+
+Rasa's in-memory store re-reads (deserialises) a conversation's whole history on every
+message, its policies replay it to build dialogue states, and the action server is sent
+all of it: each reply costs time in proportion to the conversation's length, and a busy
+group conversation never ends. Rasa's own `max_event_history` simply drops old events,
+which loses the slots they set (a member's language, a pending linking form).
+
+This store compacts instead: once a conversation holds more than `max_events` events, the
+old ones are replaced by a snapshot of the state they produced — a session start, the
+current slot values and the active form — followed by the most recent turns. Rules and
+memoization only look a few turns back, so predictions do not change; every reply now
+costs the same at message 5 and at message 5,000.
+"""
+from __future__ import annotations
+
+from typing import Any, List, Optional, Text
+
+from rasa.core.tracker_store import InMemoryTrackerStore
+from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, Event, SessionStarted, SlotSet
+from rasa.shared.core.trackers import DialogueStateTracker
+
+DEFAULT_MAX_EVENTS = 120
+DEFAULT_KEEP_EVENTS = 60
+
+
+def compact(tracker: DialogueStateTracker, domain: Domain, keep_events: int) -> DialogueStateTracker:
+    """The same conversation state, with the events before the last ~keep_events folded
+    into a snapshot. The cut is placed at the start of a user turn."""
+    events: List[Event] = list(tracker.events)
+    if len(events) <= keep_events:
+        return tracker
+    cut = _turn_start_at_or_after(events, len(events) - keep_events)
+    if cut is None or cut == 0:
+        return tracker
+    before = DialogueStateTracker.from_events(tracker.sender_id, events[:cut], slots=domain.slots)
+    timestamp = events[cut].timestamp
+    snapshot: List[Event] = [
+        ActionExecuted(ACTION_SESSION_START_NAME, timestamp=timestamp),
+        SessionStarted(timestamp=timestamp),
+    ]
+    for name, slot in before.slots.items():
+        if slot.value != slot.initial_value:
+            snapshot.append(SlotSet(name, slot.value, timestamp=timestamp))
+    loop_name = (before.active_loop or {}).get("name")
+    if loop_name:
+        snapshot.append(ActiveLoop(loop_name, timestamp=timestamp))
+    return DialogueStateTracker.from_events(tracker.sender_id, snapshot + events[cut:], slots=domain.slots)
+
+
+def _turn_start_at_or_after(events: List[Event], index: int) -> Optional[int]:
+    for position in range(max(index, 0), len(events)):
+        event = events[position]
+        if isinstance(event, ActionExecuted) and event.action_name == ACTION_LISTEN_NAME:
+            return position
+    return None
+
+
+class CompactingTrackerStore(InMemoryTrackerStore):
+    """In-memory tracker store whose conversations never grow past `max_events`."""
+
+    def __init__(
+        self,
+        domain: Domain,
+        host: Optional[Text] = None,
+        event_broker: Any = None,
+        max_events: int = DEFAULT_MAX_EVENTS,
+        keep_events: int = DEFAULT_KEEP_EVENTS,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(domain, event_broker, **kwargs)
+        self.max_events = int(max_events)
+        self.keep_events = int(keep_events)
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        await self.stream_events(tracker)
+        if len(tracker.events) > self.max_events:
+            tracker = compact(tracker, self.domain, self.keep_events)
+        self.store[tracker.sender_id] = self.serialise_tracker(tracker)

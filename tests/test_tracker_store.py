@@ -1,0 +1,51 @@
+"""Long conversations are compacted without losing their state."""
+import asyncio
+
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.runtime.tracker_store import CompactingTrackerStore, compact
+from bot.settings import PROJECT_ROOT
+
+DOMAIN = Domain.load(str(PROJECT_ROOT / "domain.yml"))
+
+
+def long_tracker(turns: int) -> DialogueStateTracker:
+    events = [ActionExecuted("action_session_start"), SlotSet("preferred_language", "zh"),
+              SlotSet("needs_linking", True), ActionExecuted(ACTION_LISTEN_NAME)]
+    for turn in range(turns):
+        events += [UserUttered(f"hello {turn}", {"name": "greet", "confidence": 1.0}),
+                   SlotSet("language", "en"), ActionExecuted("utter_greet"), BotUttered(f"hi {turn}"),
+                   ActionExecuted(ACTION_LISTEN_NAME)]
+    events += [ActionExecuted("link_account_form"), ActiveLoop("link_account_form"),
+               SlotSet("requested_slot", "member_code"), ActionExecuted(ACTION_LISTEN_NAME)]
+    return DialogueStateTracker.from_events("group:g1:u1", events, slots=DOMAIN.slots)
+
+
+def test_compaction_keeps_slots_active_form_and_recent_turns():
+    tracker = long_tracker(200)
+    compacted = compact(tracker, DOMAIN, keep_events=50)
+    assert len(compacted.events) < 70
+    assert compacted.current_slot_values() == tracker.current_slot_values()
+    assert compacted.active_loop_name == "link_account_form"
+    assert compacted.latest_message.text == tracker.latest_message.text
+    assert [e.text for e in compacted.events if isinstance(e, UserUttered)][-3:] == \
+        ["hello 197", "hello 198", "hello 199"]
+    assert isinstance(compacted.events[-1], ActionExecuted)
+
+
+def test_store_bounds_every_conversation():
+    store = CompactingTrackerStore(DOMAIN, max_events=100, keep_events=40)
+    tracker = long_tracker(300)
+    asyncio.run(store.save(tracker))
+    loaded = asyncio.run(store.retrieve(tracker.sender_id))
+    assert len(loaded.events) <= 100
+    assert loaded.get_slot("preferred_language") == "zh" and loaded.get_slot("needs_linking") is True
+    assert loaded.active_loop_name == "link_account_form"
+
+
+def test_short_conversations_are_left_alone():
+    tracker = long_tracker(3)
+    assert compact(tracker, DOMAIN, keep_events=500) is tracker

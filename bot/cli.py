@@ -61,6 +61,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 The assistant is running.
   Browser demo (a group and private chats):  {demo}
   Community webhook (signed):  POST {servers.rasa_url}/webhooks/community/webhook
+  Agent console:  {servers.rasa_url}/agent/   (demo agents lily / tom, password: demo-agent-pass;
+                  add your own: .venv/bin/python -m bot agents create NAME)
+  Agent API (OpenAPI):  {servers.rasa_url}/agent/api/openapi.json
   Chat in this terminal (as a demo member):  .venv/bin/python -m bot chat --user wx_alice
   REST webhook:   POST {servers.rasa_url}/webhooks/rest/webhook
                   {{"sender": "me", "message": "how many points do I have?",
@@ -123,6 +126,42 @@ def cmd_nlu_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_agents(args: argparse.Namespace) -> int:
+    """Create, disable, enable and list agent accounts."""
+    import getpass
+
+    from sqlalchemy import select
+
+    from bot.db import session_scope
+    from bot.db.models import Agent
+    from bot.handoff.agents import create_agent, set_active
+
+    with session_scope() as session:
+        if args.action == "list":
+            for agent in session.execute(select(Agent).order_by(Agent.username)).scalars():
+                state = "active" if agent.active else "disabled"
+                print(f"{agent.username:<20} {agent.display_name:<24} {state}")
+            return 0
+        if not args.username:
+            print("error: give the agent's username", file=sys.stderr)
+            return 2
+        try:
+            if args.action == "create":
+                if args.password_stdin:
+                    password = sys.stdin.readline().rstrip("\n")
+                else:
+                    password = getpass.getpass(f"Password for {args.username}: ")
+                create_agent(session, args.username, args.name or args.username, password, args.language)
+                print(f"Created agent {args.username}.")
+            else:
+                set_active(session, args.username, args.action == "enable")
+                print(f"Agent {args.username} is now {'active' if args.action == 'enable' else 'disabled'}.")
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -141,6 +180,13 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--sender", default=None, help="conversation id (default: platform:user)")
     chat.set_defaults(func=cmd_chat)
     sub.add_parser("nlu-report", help="rasa test nlu on the held-out split").set_defaults(func=cmd_nlu_report)
+    agents = sub.add_parser("agents", help="manage agent console accounts")
+    agents.add_argument("action", choices=["create", "disable", "enable", "list"])
+    agents.add_argument("username", nargs="?")
+    agents.add_argument("--name", help="display name (create)")
+    agents.add_argument("--language", choices=["en", "zh"], help="console language (create)")
+    agents.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    agents.set_defaults(func=cmd_agents)
     nlu_eval = sub.add_parser("nlu-eval", help="per-language accuracy on the held-out split")
     nlu_eval.add_argument("--model", default=None, help="model file (default: the current one)")
     nlu_eval.set_defaults(func=cmd_nlu_eval)

@@ -18,13 +18,23 @@ from bot.db import models
 from bot.db.models import ORDER_STATUSES, TIERS
 from bot.db.types import utcnow
 from bot.i18n import LANGUAGES
+from bot.handoff.agents import create_agent
 from bot.settings import PROJECT_ROOT
+
+
+def demo_agent_password() -> str:
+    """Demo agents' password (demo data only; create real agents with `bot agents create`)."""
+    import os
+
+    return os.environ.get("DEMO_AGENT_PASSWORD") or "demo-agent-pass"
 
 SEED_FILE = PROJECT_ROOT / "data" / "demo" / "seed.yml"
 
 # Children first, so deleting respects foreign keys.
 _DEMO_TABLES = (
-    models.HandoffRequest,
+    models.CannedReply,
+    models.AgentSession,
+    models.Agent,
     models.LinkAttempt,
     models.OrderStatusEvent,
     models.OrderItem,
@@ -71,6 +81,12 @@ def load_seed(session: Session, path: Path = SEED_FILE, now: Optional[datetime] 
     for raw in data.get("promotions", []):
         session.add(_promotion(raw, now))
         counts["promotions"] += 1
+    for raw in data.get("agents", []):
+        create_agent(session, raw["username"], raw["display_name"], demo_agent_password(), raw.get("language"))
+        counts["agents"] = counts.get("agents", 0) + 1
+    for raw in data.get("canned_replies", []):
+        for language, text in raw["texts"].items():
+            session.add(models.CannedReply(key=raw["key"], language=language, title=text["title"], text=text["text"]))
     session.flush()
     return counts
 

@@ -96,6 +96,13 @@ class Settings:
     demo_enabled: bool = field(
         default_factory=lambda: _env("DEMO_ENABLED", "true").lower() in ("1", "true", "yes")
     )
+    # Hand-off to people
+    # empty = always open, so an empty value is not "unset" here
+    business_hours: str = field(default_factory=lambda: os.environ.get("BUSINESS_HOURS", "09:00-21:00"))
+    handoff_wait_notice_minutes: int = field(
+        default_factory=lambda: _env_int("HANDOFF_WAIT_NOTICE_MINUTES", 10)
+    )
+    agent_session_hours: int = field(default_factory=lambda: _env_int("AGENT_SESSION_HOURS", 12))
     models_dir: Path = field(
         default_factory=lambda: Path(_env("MODELS_DIR", str(PROJECT_ROOT / "models")))
     )

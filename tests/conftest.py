@@ -80,7 +80,8 @@ def bot_servers(trained_model: Path, servers_db: str, receiver, tmp_path_factory
              "COMMUNITY_WEBHOOK_SECRET": TEST_SECRET,
              "OUTBOUND_WEBHOOKS": f"testchat={receiver.url}",
              "OUTBOUND_MAX_BACKOFF_SECONDS": "1",
-             "WELCOME_INTERVAL_SECONDS": str(WELCOME_INTERVAL)},
+             "WELCOME_INTERVAL_SECONDS": str(WELCOME_INTERVAL),
+             "BUSINESS_HOURS": ""},  # always open: replies must not depend on the clock
         log_dir=tmp_path_factory.mktemp("server-logs"),
     )
     servers.start()

@@ -75,3 +75,35 @@ def private_message(text: str, user: str, platform: str = "testchat", message_id
     return {"type": "message", "platform": platform, "chat": {"id": user, "type": "private"},
             "sender": {"id": user, "name": user},
             "message": {"id": message_id or uuid.uuid4().hex, "text": text}}
+
+
+def agent_api(servers, path: str, method: str = "GET", body: Optional[Dict] = None,
+              token: Optional[str] = None, raw: Optional[bytes] = None):
+    """Calls the agent API; returns (HTTP status, JSON body)."""
+    import urllib.error
+
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(f"{servers.rasa_url}/agent/api{path}", data=data, headers=headers,
+                                      method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def agent_token(servers, username: str = "lily", password: str = "demo-agent-pass") -> str:
+    status, body = agent_api(servers, "/login", "POST", {"username": username, "password": password})
+    assert status == 200, body
+    return body["token"]
+
+
+def find_ticket(servers, token: str, user_id: str, view: str = "open") -> Dict:
+    status, tickets = agent_api(servers, f"/tickets?view={view}", token=token)
+    assert status == 200, tickets
+    matching = [ticket for ticket in tickets if ticket["user_id"] == user_id]
+    assert matching, f"no ticket for {user_id} in {view}"
+    return matching[0]

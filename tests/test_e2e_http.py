@@ -4,7 +4,7 @@ import uuid
 from sqlalchemy import select
 
 from bot.db import session_scope
-from bot.db.models import ChatIdentity, HandoffRequest, Order
+from bot.db.models import ChatIdentity, Order, Ticket
 from bot.loyalty.members import find_member_by_code
 from tests.e2e import balance_of, say, texts
 
@@ -91,9 +91,12 @@ def test_two_unclear_messages_offer_a_person_who_is_queued(bot_servers, servers_
     queued = texts(say(bot_servers, user, "yes please"))
     assert "queue" in queued
     with session_scope(servers_db) as session:
-        request = session.execute(select(HandoffRequest).where(
-            HandoffRequest.sender_id == user)).scalar_one()
-        assert request.reason == "fallback" and request.language == "en"
+        ticket = session.execute(select(Ticket).where(Ticket.user_id == user)).scalar_one()
+        assert ticket.reason == "fallback" and ticket.language == "en" and ticket.status == "open"
+        assert [m.text for m in ticket.messages if m.author == "customer"][:2] == [
+            "what's the weather like on mars", "tell me a joke about penguins"]
+    # A person has the conversation now: the bot stays silent.
+    assert say(bot_servers, user, "hello?") == []
 
 
 def test_customer_switching_language_gets_the_new_language(bot_servers):

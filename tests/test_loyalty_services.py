@@ -4,8 +4,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.db.models import HandoffRequest, Member, Order, Promotion
-from bot.handoff.requests import request_human
+from bot.db.models import Member, Order, Promotion
 from bot.loyalty.members import find_linked_member, normalize_member_code
 from bot.loyalty.orders import find_member_order, normalize_order_number, recent_orders
 from bot.loyalty.promotions import active_promotions, is_open_to, promotion_text
@@ -90,14 +89,3 @@ def test_chat_identities_link_platform_users_to_members(seeded_session):
     assert find_linked_member(seeded_session, "wechat", "wx_alice").code == "M100001"
     assert find_linked_member(seeded_session, "telegram", "wx_alice") is None
     assert find_linked_member(seeded_session, "wechat", "nobody") is None
-
-
-def test_handoff_requests_queue_once_per_customer(seeded_session):
-    first = request_human(seeded_session, "wechat", "s1", None, "customer_request", "en", "help", NOW)
-    again = request_human(seeded_session, "wechat", "s1", None, "customer_request", "en", "help!", NOW)
-    other = request_human(seeded_session, "wechat", "s2", None, "fallback", "zh", "??", NOW)
-    assert (first.position, again.position, other.position) == (1, 1, 2)
-    assert again.already_waiting and not first.already_waiting
-    assert seeded_session.execute(select(HandoffRequest)).scalars().all().__len__() == 2
-    with pytest.raises(ValueError):
-        request_human(seeded_session, "wechat", "s3", None, "bored", "en", "", NOW)

@@ -46,6 +46,14 @@ def test_store_bounds_every_conversation():
     assert loaded.active_loop_name == "link_account_form"
 
 
+def test_a_paused_conversation_stays_paused():
+    from rasa.shared.core.events import ConversationPaused
+
+    tracker = long_tracker(100)
+    tracker.update(ConversationPaused())
+    assert compact(tracker, DOMAIN, keep_events=20).is_paused()
+
+
 def test_short_conversations_are_left_alone():
     tracker = long_tracker(3)
     assert compact(tracker, DOMAIN, keep_events=500) is tracker

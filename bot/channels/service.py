@@ -13,6 +13,8 @@ from bot.channels.outbound import enqueue
 from bot.channels.routing import PRIVATE_RESPONSES, Route, is_shop_question, route_message, strip_address
 from bot.db import session_scope
 from bot.db.types import utcnow
+from bot.handoff.live import LIVE
+from bot.handoff.tickets import add_message, open_ticket_for
 from bot.i18n import t
 from bot.settings import Settings
 
@@ -79,13 +81,38 @@ class CommunityService:
         parse_data = await agent.parse_message(text)
         if not addressed and not is_shop_question(parse_data):
             return _ignored("not_addressed")
+        if self._hand_to_agent(event, text):
+            return {"status": "handed_off", "replies": []}
+        arrived = utcnow()
         route = route_message(event, parse_data)
         output = CommunityOutput()
         await self.on_new_message(UserMessage(
             text, output, route.conversation_id, input_channel="community",
             message_id=event.message_id, metadata=route.metadata(event, language), parse_data=parse_data))
+        if self._agent_took_over(event, arrived):
+            # A person took the conversation while the bot was thinking: stay silent.
+            return {"status": "handed_off", "replies": []}
         replies = self._replies(output.messages, event, route, language)
         return {"status": "processed", "conversation_id": route.conversation_id, "replies": replies}
+
+    def _hand_to_agent(self, event: Event, text: str) -> bool:
+        """While a ticket is open, the customer's messages go to the agents, not the bot."""
+        with session_scope(self.db_url) as session:
+            ticket = open_ticket_for(session, event.platform, event.sender.id)
+            if ticket is None:
+                return False
+            add_message(session, ticket, "customer", text, utcnow())
+            ticket_id = ticket.id
+        LIVE.publish({"type": "message", "ticket_id": ticket_id})
+        return True
+
+    def _agent_took_over(self, event: Event, arrived) -> bool:
+        with session_scope(self.db_url) as session:
+            ticket = open_ticket_for(session, event.platform, event.sender.id)
+            taken = ticket is not None and ticket.created_at < arrived
+            if ticket is not None:
+                LIVE.publish({"type": "ticket", "ticket_id": ticket.id})
+            return taken
 
     def _replies(self, messages: List[Dict[str, Any]], event: Event, route: Route,
                  language: Optional[str]) -> List[Dict[str, Any]]:

@@ -1,12 +1,14 @@
 """The one data model and its database sessions."""
 from bot.db.models import (  # noqa: F401
+    Agent,
+    AgentSession,
     Base,
+    CannedReply,
     ChatIdentity,
     CommunityGroup,
     InboundEvent,
     OutboundMessage,
     PendingWelcome,
-    HandoffRequest,
     LinkAttempt,
     Member,
     Order,
@@ -15,5 +17,7 @@ from bot.db.models import (  # noqa: F401
     PointsTransaction,
     Promotion,
     PromotionText,
+    Ticket,
+    TicketMessage,
 )
 from bot.db.session import get_engine, session_scope  # noqa: F401

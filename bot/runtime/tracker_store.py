@@ -8,7 +8,7 @@ which loses the slots they set (a member's language, a pending linking form).
 
 This store compacts instead: once a conversation holds more than `max_events` events, the
 old ones are replaced by a snapshot of the state they produced — a session start, the
-current slot values and the active form — followed by the most recent turns. Rules and
+current slot values, the active form and whether a person has taken over — followed by the most recent turns. Rules and
 memoization only look a few turns back, so predictions do not change; every reply now
 costs the same at message 5 and at message 5,000.
 """
@@ -19,7 +19,14 @@ from typing import Any, List, Optional, Text
 from rasa.core.tracker_store import InMemoryTrackerStore
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, ActiveLoop, Event, SessionStarted, SlotSet
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActiveLoop,
+    ConversationPaused,
+    Event,
+    SessionStarted,
+    SlotSet,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 
 DEFAULT_MAX_EVENTS = 120
@@ -47,6 +54,8 @@ def compact(tracker: DialogueStateTracker, domain: Domain, keep_events: int) -> 
     loop_name = (before.active_loop or {}).get("name")
     if loop_name:
         snapshot.append(ActiveLoop(loop_name, timestamp=timestamp))
+    if before.is_paused():  # a person is handling the conversation
+        snapshot.append(ConversationPaused(timestamp=timestamp))
     return DialogueStateTracker.from_events(tracker.sender_id, snapshot + events[cut:], slots=domain.slots)
 
 

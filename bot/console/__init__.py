@@ -1,0 +1,1 @@
+"""The agent console and its JSON API, served by the Rasa server under /agent."""

@@ -1,0 +1,59 @@
+"""JSON shapes of tickets, messages and customer profiles for the console and the API."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Dict, List
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.db.models import CannedReply, Member, Ticket
+from bot.handoff.tickets import as_summary, fill_placeholders, previous_tickets, queue_position
+from bot.i18n import t
+from bot.i18n.formatting import format_date, format_money
+from bot.loyalty.orders import recent_orders
+from bot.loyalty.points import points_summary
+from bot.settings import Settings
+
+
+def ticket_summary(session: Session, ticket: Ticket, now: datetime) -> Dict[str, Any]:
+    return as_summary(ticket, now, queue_position(session, ticket))
+
+
+def ticket_detail(session: Session, ticket: Ticket, now: datetime, ui_language: str,
+                  settings: Settings) -> Dict[str, Any]:
+    member = session.get(Member, ticket.member_id) if ticket.member_id else None
+    return {
+        **ticket_summary(session, ticket, now),
+        "messages": [{"id": m.id, "author": m.author, "agent": m.agent.display_name if m.agent else None,
+                      "text": m.text, "created_at": m.created_at.isoformat()} for m in ticket.messages],
+        "profile": member_profile(session, member, now, ui_language, settings),
+        "previous_tickets": [as_summary(p, now) for p in previous_tickets(session, ticket)],
+        "canned_replies": canned_for(session, ticket, member),
+    }
+
+
+def member_profile(session: Session, member, now: datetime, language: str, settings: Settings):
+    if member is None:
+        return None
+    summary = points_summary(session, member.id, now, settings.points_expiry_window_days, 0)
+    timezone = member.timezone or settings.default_timezone
+    return {
+        "code": member.code, "name": member.name, "tier": t(f"tier.{member.tier}", language),
+        "tags": member.tags, "phone_last4": member.phone[-4:], "language": member.language,
+        "joined": format_date(member.joined_on, language),
+        "points": summary.state.balance, "points_expiring": summary.state.expiring_total,
+        "recent_orders": [{"number": o.number, "status": t(f"orders.status.{o.status}", language),
+                           "total": format_money(o.total, o.currency, language),
+                           "placed": format_date(o.placed_at, language, timezone)}
+                          for o in recent_orders(session, member.id, 5)],
+    }
+
+
+def canned_for(session: Session, ticket: Ticket, member) -> List[Dict[str, str]]:
+    """Canned replies in the customer's language, placeholders filled for this customer."""
+    rows = session.execute(select(CannedReply).where(CannedReply.language == ticket.language)
+                           .order_by(CannedReply.key)).scalars()
+    tier = t(f"tier.{member.tier}", ticket.language) if member else ""
+    return [{"key": row.key, "title": row.title, "text": fill_placeholders(row.text, ticket, member, tier)}
+            for row in rows]

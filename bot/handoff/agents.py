@@ -1,0 +1,92 @@
+"""Agent accounts and logins: scrypt password hashes, expiring session tokens."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta
+from typing import Optional, Tuple
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from bot.db.models import Agent, AgentSession
+
+_SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}
+
+
+def hash_password(password: str) -> str:
+    """scrypt (stdlib) with a random salt: "scrypt$<salt hex>$<hash hex>"."""
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **_SCRYPT)
+    return f"scrypt${salt.hex()}${digest.hex()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    try:
+        scheme, salt_hex, digest_hex = stored.split("$")
+    except ValueError:
+        return False
+    if scheme != "scrypt":
+        return False
+    digest = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt_hex), dklen=32, **_SCRYPT)
+    return hmac.compare_digest(digest.hex(), digest_hex)
+
+
+def create_agent(session: Session, username: str, display_name: str, password: str,
+                 language: Optional[str] = None) -> Agent:
+    if len(password) < 8:
+        raise ValueError("a password needs at least 8 characters")
+    if find_agent(session, username) is not None:
+        raise ValueError(f"agent {username!r} already exists")
+    agent = Agent(username=username, display_name=display_name, password_hash=hash_password(password),
+                  language=language)
+    session.add(agent)
+    session.flush()
+    return agent
+
+
+def find_agent(session: Session, username: str) -> Optional[Agent]:
+    return session.execute(select(Agent).where(Agent.username == username)).scalar_one_or_none()
+
+
+def set_active(session: Session, username: str, active: bool) -> Agent:
+    agent = find_agent(session, username)
+    if agent is None:
+        raise ValueError(f"no agent {username!r}")
+    agent.active = active
+    if not active:  # a disabled agent is logged out everywhere
+        session.execute(delete(AgentSession).where(AgentSession.agent_id == agent.id))
+    return agent
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def login(session: Session, username: str, password: str, now: datetime,
+          lifetime: timedelta) -> Optional[Tuple[Agent, str]]:
+    """A new session token for valid, active credentials; None otherwise."""
+    agent = find_agent(session, username)
+    if agent is None or not agent.active or not verify_password(password, agent.password_hash):
+        return None
+    token = secrets.token_urlsafe(32)
+    session.add(AgentSession(token_hash=_token_hash(token), agent_id=agent.id, created_at=now,
+                             expires_at=now + lifetime))
+    return agent, token
+
+
+def agent_for_token(session: Session, token: Optional[str], now: datetime) -> Optional[Agent]:
+    """The active agent behind an unexpired token."""
+    if not token:
+        return None
+    row = session.execute(select(AgentSession).where(AgentSession.token_hash == _token_hash(token))) \
+        .scalar_one_or_none()
+    if row is None or row.expires_at <= now:
+        return None
+    agent = session.get(Agent, row.agent_id)
+    return agent if agent is not None and agent.active else None
+
+
+def logout(session: Session, token: str) -> None:
+    session.execute(delete(AgentSession).where(AgentSession.token_hash == _token_hash(token)))

@@ -1,0 +1,199 @@
+"""Tickets: conversations handed to people, and everything agents do with them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Dict, Iterable, List, Optional, Tuple
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.db.models import Agent, Member, Ticket, TicketMessage
+
+OPEN, RESOLVED = "open", "resolved"
+REASONS = ("customer_request", "fallback", "link_locked")
+VIEWS = ("unassigned", "mine", "open", "resolved")
+
+
+class TicketError(Exception):
+    """An operation the ticket's state or ownership does not allow (HTTP 409/403)."""
+
+    def __init__(self, message: str, status: int = 409) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class QueuedTicket:
+    ticket: Ticket
+    position: int  # 1 = next in line
+    already_open: bool
+
+
+def open_ticket_for(session: Session, platform: str, user_id: str) -> Optional[Ticket]:
+    return session.execute(
+        select(Ticket).where(Ticket.platform == platform, Ticket.user_id == user_id, Ticket.status == OPEN)
+        .order_by(Ticket.id.desc())
+    ).scalars().first()
+
+
+def open_ticket(session: Session, *, platform: str, user_id: str, conversation_id: str, reason: str,
+                language: str, now: datetime, display_name: Optional[str] = None,
+                member_id: Optional[int] = None, origin_chat_type: str = "private",
+                origin_chat_id: Optional[str] = None,
+                transcript: Iterable[Tuple[str, str, datetime]] = ()) -> QueuedTicket:
+    """Opens a ticket with the recent transcript, or returns the customer's open one."""
+    if reason not in REASONS:
+        raise ValueError(f"unknown hand-off reason {reason!r}")
+    existing = open_ticket_for(session, platform, user_id)
+    if existing is not None:
+        return QueuedTicket(existing, queue_position(session, existing), already_open=True)
+    ticket = Ticket(platform=platform, user_id=user_id, conversation_id=conversation_id, reason=reason,
+                    language=language, display_name=display_name, member_id=member_id,
+                    origin_chat_type=origin_chat_type, origin_chat_id=origin_chat_id, created_at=now)
+    session.add(ticket)
+    for author, text, at in transcript:
+        ticket.messages.append(TicketMessage(author=author, text=text, created_at=at))
+    session.flush()
+    return QueuedTicket(ticket, queue_position(session, ticket), already_open=False)
+
+
+def queue_position(session: Session, ticket: Ticket) -> int:
+    """Place among open, unassigned tickets (0 once someone has it)."""
+    if ticket.status != OPEN or ticket.assignee_id is not None:
+        return 0
+    return session.execute(
+        select(func.count()).select_from(Ticket).where(
+            Ticket.status == OPEN, Ticket.assignee_id.is_(None), Ticket.id <= ticket.id)
+    ).scalar_one()
+
+
+def add_message(session: Session, ticket: Ticket, author: str, text: str, now: datetime,
+                agent: Optional[Agent] = None) -> TicketMessage:
+    message = TicketMessage(ticket=ticket, author=author, text=text, created_at=now,
+                            agent_id=agent.id if agent else None)
+    session.add(message)
+    session.flush()
+    return message
+
+
+def _require_open(ticket: Ticket) -> None:
+    if ticket.status != OPEN:
+        raise TicketError("the ticket is resolved; reopen it first")
+
+
+def _require_owner_or_unassigned(ticket: Ticket, agent: Agent) -> None:
+    if ticket.assignee_id not in (None, agent.id):
+        raise TicketError("another agent has this ticket; ask them to transfer it", status=403)
+
+
+def assign(session: Session, ticket: Ticket, agent: Agent, now: datetime) -> None:
+    _require_open(ticket)
+    _require_owner_or_unassigned(ticket, agent)
+    ticket.assignee_id = agent.id
+    add_message(session, ticket, "event", f"assigned:{agent.display_name}", now, agent)
+
+
+def unassign(session: Session, ticket: Ticket, agent: Agent, now: datetime) -> None:
+    _require_open(ticket)
+    _require_owner_or_unassigned(ticket, agent)
+    ticket.assignee_id = None
+    add_message(session, ticket, "event", f"unassigned:{agent.display_name}", now, agent)
+
+
+def transfer(session: Session, ticket: Ticket, agent: Agent, to: Agent, now: datetime) -> None:
+    _require_open(ticket)
+    _require_owner_or_unassigned(ticket, agent)
+    if not to.active:
+        raise TicketError(f"{to.username} is disabled")
+    ticket.assignee_id = to.id
+    add_message(session, ticket, "event", f"transferred:{agent.display_name}->{to.display_name}", now, agent)
+
+
+def reply(session: Session, ticket: Ticket, agent: Agent, text: str, now: datetime) -> TicketMessage:
+    """An agent's answer to the customer; replying takes an unassigned ticket."""
+    _require_open(ticket)
+    _require_owner_or_unassigned(ticket, agent)
+    if ticket.assignee_id is None:
+        ticket.assignee_id = agent.id
+    if ticket.first_agent_reply_at is None:
+        ticket.first_agent_reply_at = now
+    return add_message(session, ticket, "agent", text, now, agent)
+
+
+def note(session: Session, ticket: Ticket, agent: Agent, text: str, now: datetime) -> TicketMessage:
+    """An internal note: agents see it, the customer never does."""
+    return add_message(session, ticket, "note", text, now, agent)
+
+
+def resolve(session: Session, ticket: Ticket, agent: Agent, now: datetime) -> None:
+    _require_open(ticket)
+    _require_owner_or_unassigned(ticket, agent)
+    ticket.status = RESOLVED
+    ticket.resolved_at = now
+    add_message(session, ticket, "event", f"resolved:{agent.display_name}", now, agent)
+
+
+def reopen(session: Session, ticket: Ticket, agent: Agent, now: datetime) -> None:
+    if ticket.status == OPEN:
+        raise TicketError("the ticket is already open")
+    if open_ticket_for(session, ticket.platform, ticket.user_id) is not None:
+        raise TicketError("this customer already has an open ticket")
+    ticket.status, ticket.resolved_at, ticket.assignee_id = OPEN, None, agent.id
+    add_message(session, ticket, "event", f"reopened:{agent.display_name}", now, agent)
+
+
+def list_tickets(session: Session, view: str, agent: Agent, limit: int = 200) -> List[Ticket]:
+    if view not in VIEWS:
+        raise TicketError(f"view must be one of {', '.join(VIEWS)}", status=400)
+    query = select(Ticket)
+    if view == "resolved":
+        query = query.where(Ticket.status == RESOLVED).order_by(Ticket.resolved_at.desc())
+    else:
+        query = query.where(Ticket.status == OPEN).order_by(Ticket.created_at)
+        if view == "unassigned":
+            query = query.where(Ticket.assignee_id.is_(None))
+        elif view == "mine":
+            query = query.where(Ticket.assignee_id == agent.id)
+    return list(session.execute(query.limit(limit)).scalars())
+
+
+def ticket_times(ticket: Ticket, now: datetime) -> Dict[str, Optional[int]]:
+    """Seconds waited so far, until the first agent reply, and until resolution."""
+    def seconds(end: Optional[datetime]) -> Optional[int]:
+        return None if end is None else int((end - ticket.created_at).total_seconds())
+
+    waiting = None if ticket.first_agent_reply_at or ticket.status != OPEN else seconds(now)
+    return {"waiting": waiting, "first_reply": seconds(ticket.first_agent_reply_at),
+            "resolution": seconds(ticket.resolved_at)}
+
+
+def previous_tickets(session: Session, ticket: Ticket) -> List[Ticket]:
+    return list(session.execute(
+        select(Ticket).where(Ticket.platform == ticket.platform, Ticket.user_id == ticket.user_id,
+                             Ticket.id != ticket.id).order_by(Ticket.id.desc()).limit(10)).scalars())
+
+
+def unanswered_for(session: Session, now: datetime, wait: timedelta) -> List[Ticket]:
+    """Open tickets nobody has answered within `wait` that were not told so yet."""
+    return list(session.execute(
+        select(Ticket).where(Ticket.status == OPEN, Ticket.first_agent_reply_at.is_(None),
+                             Ticket.waiting_notice_sent_at.is_(None), Ticket.created_at <= now - wait)
+    ).scalars())
+
+
+def fill_placeholders(text: str, ticket: Ticket, member: Optional[Member], tier_label: str) -> str:
+    """Canned reply placeholders: {customer_name}, {member_tier}."""
+    name = member.name if member else (ticket.display_name or ticket.user_id)
+    return text.replace("{customer_name}", name).replace("{member_tier}", tier_label)
+
+
+def as_summary(ticket: Ticket, now: datetime, position: int = 0) -> Dict[str, Any]:
+    return {"id": ticket.id, "platform": ticket.platform, "user_id": ticket.user_id,
+            "display_name": ticket.display_name, "member_id": ticket.member_id, "reason": ticket.reason,
+            "language": ticket.language, "status": ticket.status,
+            "origin": {"chat_type": ticket.origin_chat_type, "chat_id": ticket.origin_chat_id},
+            "assignee": ticket.assignee.username if ticket.assignee else None,
+            "created_at": ticket.created_at.isoformat(),
+            "resolved_at": ticket.resolved_at.isoformat() if ticket.resolved_at else None,
+            "times": ticket_times(ticket, now), "queue_position": position}

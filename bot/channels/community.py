@@ -39,7 +39,11 @@ class CommunityInput(InputChannel):
         blueprint = Blueprint("community_webhook", __name__)
 
         @blueprint.route("/", methods=["GET"])
-        async def health(_: Request) -> response.HTTPResponse:
+        async def health(request: Request) -> response.HTTPResponse:
+            """Ready only once the model is loaded (Rasa's own / answers before that)."""
+            agent = getattr(request.app.ctx, "agent", None)
+            if agent is None or not agent.is_ready():
+                return response.json({"status": "loading"}, status=503)
             return response.json({"status": "ok"})
 
         @blueprint.route("/webhook", methods=["POST"])

@@ -74,7 +74,8 @@ class BotServers:
                              "--interface", self.host, "--port", str(self.rasa_port)])
         deadline = time.monotonic() + timeout
         self._wait_until_up(f"{self.action_url}/health", deadline)
-        self._wait_until_up(f"{self.rasa_url}/", deadline)
+        # The community channel answers 200 only once the model is loaded.
+        self._wait_until_up(f"{self.rasa_url}/webhooks/community/", deadline)
         return self
 
     def _wait_until_up(self, url: str, deadline: float) -> None:

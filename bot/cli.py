@@ -162,6 +162,12 @@ def cmd_agents(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_scheduler(args: argparse.Namespace) -> int:
+    from bot.announcements.scheduler import main as scheduler_main
+
+    return scheduler_main()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -173,7 +179,10 @@ def build_parser() -> argparse.ArgumentParser:
     train = sub.add_parser("train", help="train the Rasa model")
     train.add_argument("--if-changed", action="store_true", help="skip when the inputs did not change")
     train.set_defaults(func=cmd_train)
-    sub.add_parser("serve", help="start the action server and the Rasa server").set_defaults(func=cmd_serve)
+    sub.add_parser("serve", help="start the action server, the Rasa server and the scheduler") \
+        .set_defaults(func=cmd_serve)
+    sub.add_parser("scheduler", help="run the announcement scheduler (serve starts one)") \
+        .set_defaults(func=cmd_scheduler)
     chat = sub.add_parser("chat", help="chat with the running bot in this terminal")
     chat.add_argument("--platform", default="wechat")
     chat.add_argument("--user", default="wx_alice", help="platform user id (demo: wx_alice, wx_wangfang, ...)")

@@ -103,6 +103,14 @@ class Settings:
         default_factory=lambda: _env_int("HANDOFF_WAIT_NOTICE_MINUTES", 10)
     )
     agent_session_hours: int = field(default_factory=lambda: _env_int("AGENT_SESSION_HOURS", 12))
+    # Announcements
+    announcement_grace_seconds: int = field(
+        default_factory=lambda: _env_int("ANNOUNCEMENT_GRACE_SECONDS", 900)
+    )
+    announcements_per_group_per_day: int = field(
+        default_factory=lambda: _env_int("ANNOUNCEMENTS_PER_GROUP_PER_DAY", 3)
+    )
+    scheduler_sync_seconds: int = field(default_factory=lambda: _env_int("SCHEDULER_SYNC_SECONDS", 5))
     models_dir: Path = field(
         default_factory=lambda: Path(_env("MODELS_DIR", str(PROJECT_ROOT / "models")))
     )

@@ -82,11 +82,14 @@ def mark_delivered(session: Session, message_id: int, now: datetime) -> None:
 
 
 def mark_failed(session: Session, message: OutboundMessage, error: str, now: datetime, cap: int) -> datetime:
-    """Records the failure; returns when the message is due again."""
+    """Records the failure; returns when the message is due again. A message with a
+    max_attempts (announcements: a stale post is worse than none) fails for good there."""
     attempts = message.attempts + 1
     retry_at = now + backoff(attempts, cap)
-    session.execute(update(OutboundMessage).where(OutboundMessage.id == message.id).values(
-        attempts=attempts, last_error=error[:1000], next_attempt_at=retry_at))
+    values = {"attempts": attempts, "last_error": error[:1000], "next_attempt_at": retry_at}
+    if message.max_attempts is not None and attempts >= message.max_attempts:
+        values["status"] = "failed"
+    session.execute(update(OutboundMessage).where(OutboundMessage.id == message.id).values(**values))
     return retry_at
 
 

@@ -2,6 +2,8 @@
 from bot.db.models import (  # noqa: F401
     Agent,
     AgentSession,
+    Announcement,
+    AnnouncementDelivery,
     Base,
     CannedReply,
     ChatIdentity,

@@ -72,6 +72,7 @@ class BotServers:
                              "--endpoints", str(PROJECT_ROOT / "endpoints.yml"),
                              "--credentials", str(PROJECT_ROOT / "credentials.yml"),
                              "--interface", self.host, "--port", str(self.rasa_port)])
+        self._spawn("scheduler", [python, "-m", "bot", "scheduler"])
         deadline = time.monotonic() + timeout
         self._wait_until_up(f"{self.action_url}/health", deadline)
         # The community channel answers 200 only once the model is loaded.

@@ -1,0 +1,1 @@
+"""Scheduled announcements into community groups."""

@@ -1,0 +1,98 @@
+"""Saving announcements: everything validated first, so nothing is ever half-saved."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Dict, List, Optional
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.announcements.schedule import Schedule, ValidationError, next_runs, validate_schedule, validate_texts
+from bot.db.models import Announcement, CommunityGroup
+
+
+def _targets(session: Session, data: Dict[str, Any]) -> Dict[str, Any]:
+    group_ids = data.get("target_group_ids") or []
+    tag = (data.get("target_tag") or "").strip() or None
+    if not isinstance(group_ids, list) or not all(isinstance(g, int) for g in group_ids):
+        raise ValidationError("target_group_ids", "must be a list of group ids")
+    if not group_ids and not tag:
+        raise ValidationError("target_group_ids", "name target groups or a target_tag")
+    if group_ids:
+        found = set(session.execute(select(CommunityGroup.id).where(CommunityGroup.id.in_(group_ids))).scalars())
+        unknown = [g for g in group_ids if g not in found]
+        if unknown:
+            raise ValidationError("target_group_ids", f"unknown group ids {unknown}")
+    return {"target_group_ids": group_ids, "target_tag": tag}
+
+
+def _fields(session: Session, data: Dict[str, Any]) -> Dict[str, Any]:
+    title = (data.get("title") or "").strip()
+    if not title:
+        raise ValidationError("title", "is empty")
+    schedule = validate_schedule(data)
+    fields = {"title": title[:200], "texts": validate_texts(data.get("texts")), **_targets(session, data),
+              "link_url": (data.get("link_url") or None), "image_url": (data.get("image_url") or None)}
+    for key in ("link_url", "image_url"):
+        if fields[key] and not str(fields[key]).startswith(("http://", "https://")):
+            raise ValidationError(key, "must be an http(s) URL")
+    fields.update(schedule_type=schedule.type, timezone=schedule.timezone, run_at=schedule.run_at,
+                  cron=schedule.cron, interval_value=schedule.interval_value,
+                  interval_unit=schedule.interval_unit, starts_at=schedule.starts_at, ends_at=schedule.ends_at)
+    return fields
+
+
+def create(session: Session, data: Dict[str, Any], now: datetime) -> Announcement:
+    announcement = Announcement(**_fields(session, data), status="active", processed_until=now,
+                                created_at=now, updated_at=now)
+    session.add(announcement)
+    session.flush()
+    return announcement
+
+
+def update(session: Session, announcement: Announcement, data: Dict[str, Any], now: datetime) -> Announcement:
+    """Replaces the announcement's content and schedule; runs before `now` stay as they were."""
+    merged = {**as_dict(announcement), **data}
+    for key, value in _fields(session, merged).items():
+        setattr(announcement, key, value)
+    announcement.processed_until = max(announcement.processed_until, now)
+    announcement.updated_at = now
+    return announcement
+
+
+def set_paused(announcement: Announcement, paused: bool, now: datetime) -> None:
+    """Pausing skips the runs that fall in the pause; resuming starts from now."""
+    announcement.status = "paused" if paused else "active"
+    announcement.processed_until = max(announcement.processed_until, now)
+    announcement.updated_at = now
+
+
+def schedule_of(announcement: Announcement) -> Schedule:
+    return Schedule(type=announcement.schedule_type, timezone=announcement.timezone, run_at=announcement.run_at,
+                    cron=announcement.cron, interval_value=announcement.interval_value,
+                    interval_unit=announcement.interval_unit, starts_at=announcement.starts_at,
+                    ends_at=announcement.ends_at)
+
+
+def preview(data: Dict[str, Any], now: datetime, count: int = 5) -> List[str]:
+    """The next run times of a schedule that has not been saved (or of a saved one)."""
+    return [moment.isoformat() for moment in next_runs(validate_schedule(data), now, count)]
+
+
+def as_dict(announcement: Announcement, now: Optional[datetime] = None) -> Dict[str, Any]:
+    def iso(value):
+        return value.isoformat() if value else None
+
+    result = {"id": announcement.id, "title": announcement.title, "texts": announcement.texts,
+              "link_url": announcement.link_url, "image_url": announcement.image_url,
+              "target_group_ids": announcement.target_group_ids, "target_tag": announcement.target_tag,
+              "schedule_type": announcement.schedule_type, "run_at": iso(announcement.run_at),
+              "cron": announcement.cron, "interval_value": announcement.interval_value,
+              "interval_unit": announcement.interval_unit, "timezone": announcement.timezone,
+              "starts_at": iso(announcement.starts_at), "ends_at": iso(announcement.ends_at),
+              "status": announcement.status}
+    if now is not None:
+        result["next_runs"] = [] if announcement.status != "active" else [
+            m.isoformat() for m in next_runs(schedule_of(announcement), max(now, announcement.processed_until), 5,
+                                             announcement.created_at)]
+    return result

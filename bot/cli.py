@@ -140,7 +140,7 @@ def cmd_agents(args: argparse.Namespace) -> int:
         if args.action == "list":
             for agent in session.execute(select(Agent).order_by(Agent.username)).scalars():
                 state = "active" if agent.active else "disabled"
-                print(f"{agent.username:<20} {agent.display_name:<24} {state}")
+                print(f"{agent.username:<20} {agent.display_name:<24} {agent.role:<9} {state}")
             return 0
         if not args.username:
             print("error: give the agent's username", file=sys.stderr)
@@ -151,7 +151,8 @@ def cmd_agents(args: argparse.Namespace) -> int:
                     password = sys.stdin.readline().rstrip("\n")
                 else:
                     password = getpass.getpass(f"Password for {args.username}: ")
-                create_agent(session, args.username, args.name or args.username, password, args.language)
+                create_agent(session, args.username, args.name or args.username, password, args.language,
+                             role=args.role)
                 print(f"Created agent {args.username}.")
             else:
                 set_active(session, args.username, args.action == "enable")
@@ -194,8 +195,13 @@ def build_parser() -> argparse.ArgumentParser:
     agents.add_argument("username", nargs="?")
     agents.add_argument("--name", help="display name (create)")
     agents.add_argument("--language", choices=["en", "zh"], help="console language (create)")
+    agents.add_argument("--role", choices=["agent", "operator"], default="agent",
+                        help="agent (hand-off console) or operator (announcements, content)")
     agents.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     agents.set_defaults(func=cmd_agents)
+    from bot.announcements.cli import register as register_announcements
+
+    register_announcements(sub)
     nlu_eval = sub.add_parser("nlu-eval", help="per-language accuracy on the held-out split")
     nlu_eval.add_argument("--model", default=None, help="model file (default: the current one)")
     nlu_eval.set_defaults(func=cmd_nlu_eval)

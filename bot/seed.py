@@ -82,7 +82,8 @@ def load_seed(session: Session, path: Path = SEED_FILE, now: Optional[datetime] 
         session.add(_promotion(raw, now))
         counts["promotions"] += 1
     for raw in data.get("agents", []):
-        create_agent(session, raw["username"], raw["display_name"], demo_agent_password(), raw.get("language"))
+        create_agent(session, raw["username"], raw["display_name"], demo_agent_password(), raw.get("language"),
+                     role=raw.get("role", "agent"))
         counts["agents"] = counts.get("agents", 0) + 1
     for raw in data.get("canned_replies", []):
         for language, text in raw["texts"].items():

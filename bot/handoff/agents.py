@@ -33,14 +33,20 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(digest.hex(), digest_hex)
 
 
+ROLES = ("agent", "operator")
+
+
 def create_agent(session: Session, username: str, display_name: str, password: str,
-                 language: Optional[str] = None) -> Agent:
+                 language: Optional[str] = None, role: str = "agent") -> Agent:
+    """An account; agents answer tickets, operators manage announcements and content."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
     if len(password) < 8:
         raise ValueError("a password needs at least 8 characters")
     if find_agent(session, username) is not None:
         raise ValueError(f"agent {username!r} already exists")
     agent = Agent(username=username, display_name=display_name, password_hash=hash_password(password),
-                  language=language)
+                  language=language, role=role)
     session.add(agent)
     session.flush()
     return agent
@@ -65,10 +71,11 @@ def _token_hash(token: str) -> str:
 
 
 def login(session: Session, username: str, password: str, now: datetime,
-          lifetime: timedelta) -> Optional[Tuple[Agent, str]]:
-    """A new session token for valid, active credentials; None otherwise."""
+          lifetime: timedelta, role: str = "agent") -> Optional[Tuple[Agent, str]]:
+    """A new session token for valid, active credentials of this role; None otherwise."""
     agent = find_agent(session, username)
-    if agent is None or not agent.active or not verify_password(password, agent.password_hash):
+    if agent is None or not agent.active or agent.role != role \
+            or not verify_password(password, agent.password_hash):
         return None
     token = secrets.token_urlsafe(32)
     session.add(AgentSession(token_hash=_token_hash(token), agent_id=agent.id, created_at=now,
@@ -76,8 +83,9 @@ def login(session: Session, username: str, password: str, now: datetime,
     return agent, token
 
 
-def agent_for_token(session: Session, token: Optional[str], now: datetime) -> Optional[Agent]:
-    """The active agent behind an unexpired token."""
+def agent_for_token(session: Session, token: Optional[str], now: datetime,
+                    role: str = "agent") -> Optional[Agent]:
+    """The active account with this role behind an unexpired token."""
     if not token:
         return None
     row = session.execute(select(AgentSession).where(AgentSession.token_hash == _token_hash(token))) \
@@ -85,7 +93,7 @@ def agent_for_token(session: Session, token: Optional[str], now: datetime) -> Op
     if row is None or row.expires_at <= now:
         return None
     agent = session.get(Agent, row.agent_id)
-    return agent if agent is not None and agent.active else None
+    return agent if agent is not None and agent.active and agent.role == role else None
 
 
 def logout(session: Session, token: str) -> None:

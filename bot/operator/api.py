@@ -1,0 +1,213 @@
+"""Operator JSON API under /operator/api (described at /operator/api/openapi.json)."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any, Callable, Dict, Optional, Text
+
+from rasa.core.channels.channel import InputChannel
+from sanic import Blueprint, response
+from sanic.request import Request
+from sqlalchemy import select
+
+from bot.announcements import service
+from bot.announcements.runner import history, send_test
+from bot.announcements.schedule import ValidationError
+from bot.console.auth import request_token
+from bot.db import session_scope
+from bot.db.models import Announcement, CommunityGroup
+from bot.db.types import utcnow
+from bot.handoff.agents import agent_for_token, login
+from bot.i18n import normalize_language
+from bot.operator.openapi import OPENAPI
+from bot.settings import get_settings
+
+_QUIET = re.compile(r"^\d\d:\d\d-\d\d:\d\d$")
+
+
+class Refused(Exception):
+    def __init__(self, status: int, message: str, field: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.field = status, message, field
+
+
+def _json_body(request: Request) -> Dict[str, Any]:
+    try:
+        body = request.json
+    except Exception:
+        raise Refused(400, "body is not valid JSON")
+    if not isinstance(body, dict):
+        raise Refused(400, "body must be a JSON object")
+    return body
+
+
+def group_json(group: CommunityGroup) -> Dict[str, Any]:
+    return {"id": group.id, "platform": group.platform, "chat_id": group.chat_id, "title": group.title,
+            "tags": group.tags, "language": group.language, "answer_questions": group.answer_questions,
+            "max_announcements_per_day": group.max_announcements_per_day, "quiet_hours": group.quiet_hours}
+
+
+def update_group(group: CommunityGroup, body: Dict[str, Any]) -> None:
+    if "tags" in body:
+        tags = body["tags"]
+        if not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags):
+            raise Refused(400, "tags must be a list of non-empty strings", "tags")
+        group.tags = sorted({t.strip() for t in tags})
+    if "language" in body:
+        if body["language"] is not None and normalize_language(body["language"]) is None:
+            raise Refused(400, "language must be en, zh or null", "language")
+        group.language = normalize_language(body["language"])
+    if "answer_questions" in body:
+        if not isinstance(body["answer_questions"], bool):
+            raise Refused(400, "answer_questions must be true or false", "answer_questions")
+        group.answer_questions = body["answer_questions"]
+    if "max_announcements_per_day" in body:
+        limit = body["max_announcements_per_day"]
+        if limit is not None and (not isinstance(limit, int) or limit < 0):
+            raise Refused(400, "max_announcements_per_day must be a whole number or null", "max_announcements_per_day")
+        group.max_announcements_per_day = limit
+    if "quiet_hours" in body:
+        quiet = body["quiet_hours"]
+        if quiet is not None and not (isinstance(quiet, str) and _QUIET.match(quiet)):
+            raise Refused(400, "quiet_hours must look like 22:00-08:00, or null", "quiet_hours")
+        group.quiet_hours = quiet
+
+
+class OperatorApi(InputChannel):
+    """Not a chat channel: mounts the operator API on the Rasa server."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "operator"
+
+    @classmethod
+    def from_credentials(cls, credentials):
+        return cls()
+
+    def url_prefix(self) -> Text:
+        return "/operator"
+
+    def blueprint(self, on_new_message) -> Blueprint:
+        settings = get_settings()
+        blueprint = Blueprint("operator_api", __name__)
+
+        def operator_only(handler: Callable):
+            async def wrapper(request: Request, *args, **kwargs):
+                try:
+                    with session_scope() as session:
+                        if agent_for_token(session, request_token(request), utcnow(), role="operator") is None:
+                            raise Refused(401, "log in as an operator (POST /operator/api/login) and send the "
+                                               "bearer token")
+                        return handler(request, session, *args, **kwargs)
+                except Refused as exc:
+                    body = {"error": exc.message, **({"field": exc.field} if exc.field else {})}
+                    return response.json(body, status=exc.status)
+                except ValidationError as exc:
+                    return response.json({"error": exc.message, "field": exc.field}, status=400)
+            wrapper.__name__ = handler.__name__
+            return wrapper
+
+        def load(session, model, item_id):
+            row = session.get(model, item_id)
+            if row is None:
+                raise Refused(404, f"no {model.__tablename__[:-1].replace('_', ' ')} {item_id}")
+            return row
+
+        @blueprint.route("/api/openapi.json", methods=["GET"])
+        async def openapi(_: Request):
+            return response.json(OPENAPI)
+
+        @blueprint.route("/api/login", methods=["POST"])
+        async def operator_login(request: Request):
+            try:
+                body = _json_body(request)
+            except Refused as exc:
+                return response.json({"error": exc.message}, status=exc.status)
+            with session_scope() as session:
+                result = login(session, str(body.get("username", "")), str(body.get("password", "")), utcnow(),
+                               timedelta(hours=settings.agent_session_hours), role="operator")
+                if result is None:
+                    return response.json({"error": "wrong username or password, or not an operator"}, status=401)
+                return response.json({"token": result[1]})
+
+        @blueprint.route("/api/announcements", methods=["GET"])
+        @operator_only
+        def list_announcements(request, session):
+            now = utcnow()
+            rows = session.execute(select(Announcement).order_by(Announcement.id)).scalars()
+            return response.json([service.as_dict(row, now) for row in rows], ensure_ascii=False)
+
+        @blueprint.route("/api/announcements", methods=["POST"])
+        @operator_only
+        def create(request, session):
+            body = {"timezone": settings.default_timezone, **_json_body(request)}
+            announcement = service.create(session, body, utcnow())
+            return response.json(service.as_dict(announcement, utcnow()), status=201, ensure_ascii=False)
+
+        @blueprint.route("/api/announcements/preview", methods=["POST"])
+        @operator_only
+        def preview(request, session):
+            body = {"timezone": settings.default_timezone, **_json_body(request)}
+            return response.json({"next_runs": service.preview(body, utcnow())})
+
+        @blueprint.route("/api/announcements/<item_id:int>", methods=["GET"])
+        @operator_only
+        def show(request, session, item_id):
+            return response.json(service.as_dict(load(session, Announcement, item_id), utcnow()), ensure_ascii=False)
+
+        @blueprint.route("/api/announcements/<item_id:int>", methods=["PUT"])
+        @operator_only
+        def edit(request, session, item_id):
+            announcement = load(session, Announcement, item_id)
+            service.update(session, announcement, _json_body(request), utcnow())
+            return response.json(service.as_dict(announcement, utcnow()), ensure_ascii=False)
+
+        @blueprint.route("/api/announcements/<item_id:int>", methods=["DELETE"])
+        @operator_only
+        def delete(request, session, item_id):
+            session.delete(load(session, Announcement, item_id))
+            return response.json({"deleted": item_id})
+
+        @blueprint.route("/api/announcements/<item_id:int>/pause", methods=["POST"])
+        @operator_only
+        def pause(request, session, item_id):
+            announcement = load(session, Announcement, item_id)
+            service.set_paused(announcement, True, utcnow())
+            return response.json(service.as_dict(announcement, utcnow()), ensure_ascii=False)
+
+        @blueprint.route("/api/announcements/<item_id:int>/resume", methods=["POST"])
+        @operator_only
+        def resume(request, session, item_id):
+            announcement = load(session, Announcement, item_id)
+            service.set_paused(announcement, False, utcnow())
+            return response.json(service.as_dict(announcement, utcnow()), ensure_ascii=False)
+
+        @blueprint.route("/api/announcements/<item_id:int>/test", methods=["POST"])
+        @operator_only
+        def test_post(request, session, item_id):
+            announcement = load(session, Announcement, item_id)
+            group_id = _json_body(request).get("group_id")
+            if not isinstance(group_id, int):
+                raise Refused(400, "group_id is required", "group_id")
+            delivery = send_test(session, announcement, load(session, CommunityGroup, group_id), utcnow(), settings)
+            return response.json({"status": delivery.status, "reason": delivery.reason})
+
+        @blueprint.route("/api/announcements/<item_id:int>/history", methods=["GET"])
+        @operator_only
+        def deliveries(request, session, item_id):
+            return response.json(history(session, load(session, Announcement, item_id)))
+
+        @blueprint.route("/api/groups", methods=["GET"])
+        @operator_only
+        def groups(request, session):
+            rows = session.execute(select(CommunityGroup).order_by(CommunityGroup.id)).scalars()
+            return response.json([group_json(row) for row in rows], ensure_ascii=False)
+
+        @blueprint.route("/api/groups/<item_id:int>", methods=["PUT"])
+        @operator_only
+        def set_group(request, session, item_id):
+            group = load(session, CommunityGroup, item_id)
+            update_group(group, _json_body(request))
+            return response.json(group_json(group), ensure_ascii=False)
+
+        return blueprint

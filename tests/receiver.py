@@ -18,6 +18,7 @@ class Receiver:
         self.received: List[Dict] = []
         self.rejected_signatures = 0
         self.fail_next = 0
+        self.failing_chats = set()  # destinations that always fail
         self.requests = 0
         self._lock = threading.Lock()
         receiver = self
@@ -27,8 +28,9 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with receiver._lock:
                     receiver.requests += 1
-                    if receiver.fail_next > 0:
-                        receiver.fail_next -= 1
+                    chat = (json.loads(body).get("destination") or {}).get("chat_id")
+                    if chat in receiver.failing_chats or receiver.fail_next > 0:
+                        receiver.fail_next = max(0, receiver.fail_next - 1)
                         self.send_response(503)
                         self.end_headers()
                         return

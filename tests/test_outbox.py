@@ -106,3 +106,17 @@ def test_a_chat_gets_its_messages_in_order_even_after_a_failure(db_url):
         assert [m["text"] for m in receiver.received] == [str(n) for n in range(6)]
     finally:
         receiver.close()
+
+
+def test_a_failing_group_does_not_hold_up_the_others(db_url):
+    receiver = Receiver(SECRET)
+    receiver.failing_chats = {"broken"}
+    try:
+        with session_scope(db_url) as session:
+            enqueue(session, "testchat", [{"text": f"{chat}-{n}", "destination": {"type": "group", "chat_id": chat}}
+                                          for n in range(3) for chat in ("broken", "fine")],
+                    settings_for(receiver.url))
+        assert asyncio.run(one_pass(settings_for(receiver.url), db_url)) == 3
+        assert [m["text"] for m in receiver.received] == ["fine-0", "fine-1", "fine-2"]
+    finally:
+        receiver.close()

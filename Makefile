@@ -1,5 +1,6 @@
 # Two entry points for people: `make run` and `make test`. Everything else is set-up they share.
 SHELL := /bin/bash
+export RASA_TELEMETRY_ENABLED ?= false
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip

@@ -65,9 +65,6 @@ The assistant is running.
                   add your own: .venv/bin/python -m bot agents create NAME)
   Agent API (OpenAPI):  {servers.rasa_url}/agent/api/openapi.json
   Chat in this terminal (as a demo member):  .venv/bin/python -m bot chat --user wx_alice
-  REST webhook:   POST {servers.rasa_url}/webhooks/rest/webhook
-                  {{"sender": "me", "message": "how many points do I have?",
-                    "metadata": {{"platform": "wechat", "user_id": "wx_alice"}}}}
   Action server:  {servers.action_url}/health
 """, flush=True)
     try:
@@ -82,23 +79,32 @@ The assistant is running.
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    """A minimal terminal chat against the running REST channel."""
+    """A terminal chat as one customer, in a private chat, through the signed community channel."""
+    import uuid
+
+    from bot.channels.contract import SIGNATURE_HEADER, sign
+
     settings = get_settings()
-    url = f"http://{settings.host}:{settings.rasa_port}/webhooks/rest/webhook"
-    sender = args.sender or f"{args.platform}:{args.user}"
+    url = f"http://{settings.host}:{settings.rasa_port}/webhooks/community/webhook"
     print(f"Talking to {url} as {args.platform} user {args.user!r}. Empty line or Ctrl-D quits.")
     for line in sys.stdin:
         text = line.strip()
         if not text:
             break
-        body = json.dumps({"sender": sender, "message": text,
-                           "metadata": {"platform": args.platform, "user_id": args.user}}).encode()
-        request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+        body = json.dumps({"type": "message", "platform": args.platform,
+                           "chat": {"id": args.user, "type": "private"},
+                           "sender": {"id": args.user, "name": args.user},
+                           "message": {"id": uuid.uuid4().hex, "text": text}}, ensure_ascii=False).encode()
+        request = urllib.request.Request(url, data=body, headers={
+            "Content-Type": "application/json", SIGNATURE_HEADER: sign(body, settings.webhook_secret)})
         with urllib.request.urlopen(request, timeout=30) as response:
-            for message in json.load(response):
-                print("bot>", message.get("text", ""))
-                for button in message.get("buttons", []) or []:
-                    print(f"     [{button['title']}] -> {button['payload']}")
+            result = json.load(response)
+        if result.get("status") == "handed_off":
+            print("     (a person is handling this conversation; your message went to them)")
+        for reply in result.get("replies", []):
+            print("bot>", reply.get("text", ""))
+            for button in reply.get("buttons") or []:
+                print(f"     [{button['title']}] -> {button['payload']}")
     return 0
 
 
@@ -187,7 +193,6 @@ def build_parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="chat with the running bot in this terminal")
     chat.add_argument("--platform", default="wechat")
     chat.add_argument("--user", default="wx_alice", help="platform user id (demo: wx_alice, wx_wangfang, ...)")
-    chat.add_argument("--sender", default=None, help="conversation id (default: platform:user)")
     chat.set_defaults(func=cmd_chat)
     sub.add_parser("nlu-report", help="rasa test nlu on the held-out split").set_defaults(func=cmd_nlu_report)
     agents = sub.add_parser("agents", help="manage agent console accounts")

@@ -14,13 +14,16 @@ from bot.loyalty.points import points_summary
 
 def say(servers, sender: str, text: str, platform: str = "wechat",
         user_id: Optional[str] = None) -> List[Dict]:
-    """Sends one message through the REST channel; returns the bot's messages."""
-    body = json.dumps({"sender": sender, "message": text,
-                       "metadata": {"platform": platform, "user_id": user_id or sender}}).encode()
-    request = urllib.request.Request(f"{servers.rasa_url}/webhooks/rest/webhook", data=body,
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return json.load(response)
+    """One private-chat message from `sender` through the signed community channel;
+    returns the bot's replies to that chat."""
+    import uuid
+
+    user = user_id or sender
+    event = {"type": "message", "platform": platform, "chat": {"id": user, "type": "private"},
+             "sender": {"id": user, "name": user}, "message": {"id": uuid.uuid4().hex, "text": text}}
+    status, result = post_event(servers, event)
+    assert status == 200, result
+    return result["replies"]
 
 
 def texts(messages: List[Dict]) -> str:

@@ -14,8 +14,8 @@ run: setup ## set up everything, then start the action server and the Rasa serve
 test: setup browser ## set up everything, then run every test
 	$(PY) -m pytest
 
-bench: setup ## benchmarks (never part of make test)
-	$(PY) -m bench.long_conversation
+bench: setup ## ours vs a stock rasa init bot (never part of make test); writes bench/results/latest.json
+	$(PY) -m bench.run
 
 setup: install db model
 

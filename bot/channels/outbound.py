@@ -26,7 +26,7 @@ from bot.settings import Settings
 logger = logging.getLogger(__name__)
 
 DEMO_PLATFORM = "demo"
-BATCH_SIZE = 50
+BATCH_SIZE = 200
 # A claimed message is not due again for this long, so a second dispatcher (another
 # instance, or a crashed one's successor) never posts it while the first is trying.
 CLAIM_LEASE = timedelta(seconds=30)

@@ -15,7 +15,10 @@ from sanic.request import Request
 from bot.channels.contract import SIGNATURE_HEADER, BadRequest
 from bot.channels.outbound import OutboundDispatcher
 from bot.channels.service import CommunityService
+from bot.runtime import rasa_patches
 from bot.settings import get_settings
+
+rasa_patches.apply()  # this module is loaded by the Rasa server at start-up
 
 logger = logging.getLogger(__name__)
 

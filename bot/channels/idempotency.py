@@ -26,7 +26,7 @@ def claim(session: Session, platform: str, message_id: str) -> Claim:
     try:
         with session.begin_nested():
             session.add(InboundEvent(platform=platform, message_id=message_id))
-        session.commit()
+        session.commit()  # visible to a concurrent retry before the bot even starts
         return Claim(is_new=True)
     except IntegrityError:
         existing = session.execute(

@@ -54,65 +54,66 @@ class CommunityService:
             return self._welcome(event)
         if event.sender.is_bot or event.sender.id in self.settings.bot_user_ids:
             return _ignored("from_a_bot")
+        in_group = event.chat.type == "group"
+        text, prefixed = strip_address(event.text, self.settings.group_prefixes) if in_group \
+            else (event.text.strip(), False)
+        addressed = not in_group or event.mentions_bot or event.reply_to_bot or prefixed
+        # One transaction before the bot: the group, the message id, an open ticket.
         with session_scope(self.db_url) as session:
-            group = register_group(session, event.platform, event.chat.id, event.chat.title) \
-                if event.chat.type == "group" else None
+            group = register_group(session, event.platform, event.chat.id, event.chat.title) if in_group else None
             language = group_language(group, self.settings) if group else None
             answer_questions = bool(group and group.answer_questions)
             claimed = claim(session, event.platform, event.message_id)
-        if not claimed.is_new:
-            return {**(claimed.stored_response or {"replies": []}), "status": "duplicate"}
-        result = await self._converse(event, agent, language, answer_questions)
+            if not claimed.is_new:
+                return {**(claimed.stored_response or {"replies": []}), "status": "duplicate"}
+            handed_off = addressed and self._hand_to_agent(session, event, text)
+        if handed_off:
+            result = {"status": "handed_off", "replies": []}
+        else:
+            result = await self._converse(event, agent, text, addressed, language, answer_questions)
+        # One transaction after: remember the answer, queue it for delivery.
         with session_scope(self.db_url) as session:
+            if result["status"] == "processed" and self._agent_took_over(session, event, result.pop("_arrived")):
+                result = {"status": "handed_off", "replies": []}  # a person took over meanwhile: stay silent
+            result.pop("_arrived", None)
             finish(session, event.platform, event.message_id, result)
             enqueue(session, event.platform,
                     [{**reply, "platform": event.platform, "in_reply_to": event.message_id}
                      for reply in result["replies"]], self.settings)
         return result
 
-    async def _converse(self, event: Event, agent: Any, language: Optional[str],
-                        answer_questions: bool) -> Dict[str, Any]:
-        in_group = event.chat.type == "group"
-        text, prefixed = strip_address(event.text, self.settings.group_prefixes) if in_group \
-            else (event.text.strip(), False)
-        addressed = not in_group or event.mentions_bot or event.reply_to_bot or prefixed
+    async def _converse(self, event: Event, agent: Any, text: str, addressed: bool,
+                        language: Optional[str], answer_questions: bool) -> Dict[str, Any]:
         if not addressed and not answer_questions:
             return _ignored("not_addressed")
         parse_data = await agent.parse_message(text)
         if not addressed and not is_shop_question(parse_data):
             return _ignored("not_addressed")
-        if self._hand_to_agent(event, text):
-            return {"status": "handed_off", "replies": []}
         arrived = utcnow()
         route = route_message(event, parse_data)
         output = CommunityOutput()
         await self.on_new_message(UserMessage(
             text, output, route.conversation_id, input_channel="community",
             message_id=event.message_id, metadata=route.metadata(event, language), parse_data=parse_data))
-        if self._agent_took_over(event, arrived):
-            # A person took the conversation while the bot was thinking: stay silent.
-            return {"status": "handed_off", "replies": []}
         replies = self._replies(output.messages, event, route, language)
-        return {"status": "processed", "conversation_id": route.conversation_id, "replies": replies}
+        return {"status": "processed", "conversation_id": route.conversation_id, "replies": replies,
+                "_arrived": arrived}
 
-    def _hand_to_agent(self, event: Event, text: str) -> bool:
+    def _hand_to_agent(self, session, event: Event, text: str) -> bool:
         """While a ticket is open, the customer's messages go to the agents, not the bot."""
-        with session_scope(self.db_url) as session:
-            ticket = open_ticket_for(session, event.platform, event.sender.id)
-            if ticket is None:
-                return False
-            add_message(session, ticket, "customer", text, utcnow())
-            ticket_id = ticket.id
-        LIVE.publish({"type": "message", "ticket_id": ticket_id})
+        ticket = open_ticket_for(session, event.platform, event.sender.id)
+        if ticket is None:
+            return False
+        add_message(session, ticket, "customer", text, utcnow())
+        LIVE.publish({"type": "message", "ticket_id": ticket.id})
         return True
 
-    def _agent_took_over(self, event: Event, arrived) -> bool:
-        with session_scope(self.db_url) as session:
-            ticket = open_ticket_for(session, event.platform, event.sender.id)
-            taken = ticket is not None and ticket.created_at < arrived
-            if ticket is not None:
-                LIVE.publish({"type": "ticket", "ticket_id": ticket.id})
-            return taken
+    def _agent_took_over(self, session, event: Event, arrived) -> bool:
+        """Checked again just before any bot reply leaves: was a ticket opened meanwhile?"""
+        ticket = open_ticket_for(session, event.platform, event.sender.id)
+        if ticket is not None:
+            LIVE.publish({"type": "ticket", "ticket_id": ticket.id})
+        return ticket is not None and ticket.created_at < arrived
 
     def _replies(self, messages: List[Dict[str, Any]], event: Event, route: Route,
                  language: Optional[str]) -> List[Dict[str, Any]]:

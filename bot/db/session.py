@@ -7,6 +7,7 @@ from typing import Iterator, Optional
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import QueuePool
 from sqlalchemy.orm import Session
 
 from bot.settings import get_settings
@@ -18,7 +19,10 @@ def get_engine(url: Optional[str] = None) -> Engine:
     url = url or get_settings().database_url
     if url.startswith("sqlite"):
         _ensure_sqlite_folder(url)
-        engine = create_engine(url, future=True, connect_args={"timeout": 30})
+        # SQLAlchemy 1.4 opens a new SQLite connection per session by default (NullPool);
+        # a small pool keeps connections (and their PRAGMAs) for reuse across threads.
+        engine = create_engine(url, future=True, poolclass=QueuePool, pool_size=5, max_overflow=10,
+                               connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _configure_sqlite)
         return engine
     return create_engine(url, future=True, pool_pre_ping=True)
@@ -33,9 +37,12 @@ def _ensure_sqlite_folder(url: str) -> None:
 
 
 def _configure_sqlite(dbapi_connection, _record) -> None:
-    """WAL lets the action server read while another process writes."""
+    """WAL lets the action server read while another process writes; with WAL,
+    synchronous=NORMAL is crash-safe for the database and keeps commits off fsync (a
+    power cut, not a process restart, could drop the very last commits)."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()

@@ -29,8 +29,8 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
-DEFAULT_MAX_EVENTS = 120
-DEFAULT_KEEP_EVENTS = 60
+DEFAULT_MAX_EVENTS = 80
+DEFAULT_KEEP_EVENTS = 40
 
 
 def compact(tracker: DialogueStateTracker, domain: Domain, keep_events: int) -> DialogueStateTracker:
@@ -85,6 +85,7 @@ class CompactingTrackerStore(InMemoryTrackerStore):
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         await self.stream_events(tracker)
-        if len(tracker.events) > self.max_events:
+        # Never in the middle of a form: its rules look back to where it started.
+        if len(tracker.events) > self.max_events and not tracker.active_loop_name:
             tracker = compact(tracker, self.domain, self.keep_events)
         self.store[tracker.sender_id] = self.serialise_tracker(tracker)

@@ -80,22 +80,27 @@ def private_message(text: str, user: str, platform: str = "testchat", message_id
             "message": {"id": message_id or uuid.uuid4().hex, "text": text}}
 
 
-def agent_api(servers, path: str, method: str = "GET", body: Optional[Dict] = None,
-              token: Optional[str] = None, raw: Optional[bytes] = None):
-    """Calls the agent API; returns (HTTP status, JSON body)."""
+def api_call(servers, url_path: str, method: str = "GET", body: Optional[Dict] = None,
+             token: Optional[str] = None, raw: Optional[bytes] = None):
+    """Calls one of our JSON APIs; returns (HTTP status, JSON body)."""
     import urllib.error
 
     data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    request = urllib.request.Request(f"{servers.rasa_url}/agent/api{path}", data=data, headers=headers,
-                                      method=method)
+    headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
+    request = urllib.request.Request(f"{servers.rasa_url}{url_path}", data=data, headers=headers, method=method)
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             return response.status, json.load(response)
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"{}")
+
+
+def agent_api(servers, path: str, *args, **kwargs):
+    return api_call(servers, f"/agent/api{path}", *args, **kwargs)
+
+
+def operator_api(servers, path: str, *args, **kwargs):
+    return api_call(servers, f"/operator/api{path}", *args, **kwargs)
 
 
 def agent_token(servers, username: str = "lily", password: str = "demo-agent-pass") -> str:

@@ -9,24 +9,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from bot.settings import PROJECT_ROOT
-from tests.e2e import group_message, post_event
+from tests.e2e import group_message, operator_api, post_event
 
 ISO = "%Y-%m-%dT%H:%M:%S+00:00"
-
-
-def operator_api(servers, path, method="GET", body=None, token=None):
-    import urllib.error
-    import urllib.request
-
-    headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(f"{servers.rasa_url}/operator/api{path}", data=data, headers=headers,
-                                     method=method)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.load(response)
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sqlalchemy import select
 
-from bot.console.auth import COOKIE, current_agent, request_token
+from bot.console.auth import COOKIE, request_token, requires, set_session_cookie
 from bot.console.openapi import OPENAPI
 from bot.console.views import ticket_detail, ticket_summary
 from bot.db import session_scope
@@ -63,23 +63,15 @@ def agent_json(agent: Agent) -> Dict[str, Any]:
 
 
 def add_api_routes(blueprint: Blueprint, settings: Settings) -> None:
-    def authenticated(handler: Callable):
-        async def wrapper(request: Request, *args, **kwargs):
-            try:
-                with session_scope() as session:
-                    agent = current_agent(session, request)
-                    if agent is None:
-                        raise ApiError(401, "log in first (POST /agent/api/login) or send a valid bearer token")
-                    result = handler(request, session, agent, *args, **kwargs)
-                    if hasattr(result, "__await__"):
-                        result = await result
-                    return result
-            except ApiError as exc:
-                return _error(exc)
-            except service.TicketError as exc:
-                return response.json({"error": str(exc)}, status=exc.status)
-        wrapper.__name__ = handler.__name__
-        return wrapper
+    def known_errors(error: Exception):
+        if isinstance(error, ApiError):
+            return _error(error)
+        if isinstance(error, service.TicketError):
+            return response.json({"error": str(error)}, status=error.status)
+        return None
+
+    authenticated = requires("agent", "log in first (POST /agent/api/login) or send a valid bearer token",
+                             known_errors)
 
     def load_ticket(session, ticket_id: int) -> Ticket:
         ticket = session.get(Ticket, ticket_id)
@@ -106,13 +98,7 @@ def add_api_routes(blueprint: Blueprint, settings: Settings) -> None:
                 return response.json({"error": "wrong username or password, or the account is disabled"}, status=401)
             agent, token = result
             payload = {"token": token, "agent": agent_json(agent), "expires_in": settings.agent_session_hours * 3600}
-        reply = response.json(payload)
-        reply.cookies[COOKIE] = token
-        reply.cookies[COOKIE]["httponly"] = True
-        reply.cookies[COOKIE]["samesite"] = "Strict"
-        reply.cookies[COOKIE]["path"] = "/agent"
-        reply.cookies[COOKIE]["max-age"] = settings.agent_session_hours * 3600
-        return reply
+        return set_session_cookie(response.json(payload), token, settings.agent_session_hours)
 
     @blueprint.route("/api/logout", methods=["POST"])
     @authenticated

@@ -10,7 +10,7 @@ from typing import Optional
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from bot.console.auth import COOKIE, current_agent
+from bot.console.auth import current_agent, set_session_cookie
 from bot.db import session_scope
 from bot.db.types import utcnow
 from bot.handoff.agents import login
@@ -71,10 +71,4 @@ def add_page_routes(blueprint: Blueprint, settings: Settings) -> None:
             message = catalog(language)["console.login_failed"]
             return response.html(render("login.html", language, {"error": message}), status=401)
         _, token = result
-        reply = response.redirect("/agent/")
-        reply.cookies[COOKIE] = token
-        reply.cookies[COOKIE]["httponly"] = True
-        reply.cookies[COOKIE]["samesite"] = "Strict"
-        reply.cookies[COOKIE]["path"] = "/agent"
-        reply.cookies[COOKIE]["max-age"] = settings.agent_session_hours * 3600
-        return reply
+        return set_session_cookie(response.redirect("/agent/"), token, settings.agent_session_hours)

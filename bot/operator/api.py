@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Any, Callable, Dict, Optional, Text
+from typing import Any, Dict, Optional, Text
 
 from rasa.core.channels.channel import InputChannel
 from sanic import Blueprint, response
@@ -13,11 +13,11 @@ from sqlalchemy import select
 from bot.announcements import service
 from bot.announcements.runner import history, send_test
 from bot.announcements.schedule import ValidationError
-from bot.console.auth import request_token
+from bot.console.auth import requires
 from bot.db import session_scope
 from bot.db.models import Announcement, CommunityGroup
 from bot.db.types import utcnow
-from bot.handoff.agents import agent_for_token, login
+from bot.handoff.agents import login
 from bot.i18n import normalize_language
 from bot.operator.openapi import OPENAPI
 from bot.settings import get_settings
@@ -91,21 +91,16 @@ class OperatorApi(InputChannel):
         settings = get_settings()
         blueprint = Blueprint("operator_api", __name__)
 
-        def operator_only(handler: Callable):
-            async def wrapper(request: Request, *args, **kwargs):
-                try:
-                    with session_scope() as session:
-                        if agent_for_token(session, request_token(request), utcnow(), role="operator") is None:
-                            raise Refused(401, "log in as an operator (POST /operator/api/login) and send the "
-                                               "bearer token")
-                        return handler(request, session, *args, **kwargs)
-                except Refused as exc:
-                    body = {"error": exc.message, **({"field": exc.field} if exc.field else {})}
-                    return response.json(body, status=exc.status)
-                except ValidationError as exc:
-                    return response.json({"error": exc.message, "field": exc.field}, status=400)
-            wrapper.__name__ = handler.__name__
-            return wrapper
+        def known_errors(error: Exception):
+            if isinstance(error, Refused):
+                return response.json({"error": error.message, **({"field": error.field} if error.field else {})},
+                                     status=error.status)
+            if isinstance(error, ValidationError):
+                return response.json({"error": error.message, "field": error.field}, status=400)
+            return None
+
+        operator_only = requires("operator", "log in as an operator (POST /operator/api/login) and send the "
+                                             "bearer token", known_errors)
 
         def load(session, model, item_id):
             row = session.get(model, item_id)
@@ -132,59 +127,59 @@ class OperatorApi(InputChannel):
 
         @blueprint.route("/api/announcements", methods=["GET"])
         @operator_only
-        def list_announcements(request, session):
+        def list_announcements(request, session, _operator):
             now = utcnow()
             rows = session.execute(select(Announcement).order_by(Announcement.id)).scalars()
             return response.json([service.as_dict(row, now) for row in rows], ensure_ascii=False)
 
         @blueprint.route("/api/announcements", methods=["POST"])
         @operator_only
-        def create(request, session):
+        def create(request, session, _operator):
             body = {"timezone": settings.default_timezone, **_json_body(request)}
             announcement = service.create(session, body, utcnow())
             return response.json(service.as_dict(announcement, utcnow()), status=201, ensure_ascii=False)
 
         @blueprint.route("/api/announcements/preview", methods=["POST"])
         @operator_only
-        def preview(request, session):
+        def preview(request, session, _operator):
             body = {"timezone": settings.default_timezone, **_json_body(request)}
             return response.json({"next_runs": service.preview(body, utcnow())})
 
         @blueprint.route("/api/announcements/<item_id:int>", methods=["GET"])
         @operator_only
-        def show(request, session, item_id):
+        def show(request, session, _operator, item_id):
             return response.json(service.as_dict(load(session, Announcement, item_id), utcnow()), ensure_ascii=False)
 
         @blueprint.route("/api/announcements/<item_id:int>", methods=["PUT"])
         @operator_only
-        def edit(request, session, item_id):
+        def edit(request, session, _operator, item_id):
             announcement = load(session, Announcement, item_id)
             service.update(session, announcement, _json_body(request), utcnow())
             return response.json(service.as_dict(announcement, utcnow()), ensure_ascii=False)
 
         @blueprint.route("/api/announcements/<item_id:int>", methods=["DELETE"])
         @operator_only
-        def delete(request, session, item_id):
+        def delete(request, session, _operator, item_id):
             session.delete(load(session, Announcement, item_id))
             return response.json({"deleted": item_id})
 
         @blueprint.route("/api/announcements/<item_id:int>/pause", methods=["POST"])
         @operator_only
-        def pause(request, session, item_id):
+        def pause(request, session, _operator, item_id):
             announcement = load(session, Announcement, item_id)
             service.set_paused(announcement, True, utcnow())
             return response.json(service.as_dict(announcement, utcnow()), ensure_ascii=False)
 
         @blueprint.route("/api/announcements/<item_id:int>/resume", methods=["POST"])
         @operator_only
-        def resume(request, session, item_id):
+        def resume(request, session, _operator, item_id):
             announcement = load(session, Announcement, item_id)
             service.set_paused(announcement, False, utcnow())
             return response.json(service.as_dict(announcement, utcnow()), ensure_ascii=False)
 
         @blueprint.route("/api/announcements/<item_id:int>/test", methods=["POST"])
         @operator_only
-        def test_post(request, session, item_id):
+        def test_post(request, session, _operator, item_id):
             announcement = load(session, Announcement, item_id)
             group_id = _json_body(request).get("group_id")
             if not isinstance(group_id, int):
@@ -194,18 +189,18 @@ class OperatorApi(InputChannel):
 
         @blueprint.route("/api/announcements/<item_id:int>/history", methods=["GET"])
         @operator_only
-        def deliveries(request, session, item_id):
+        def deliveries(request, session, _operator, item_id):
             return response.json(history(session, load(session, Announcement, item_id)))
 
         @blueprint.route("/api/groups", methods=["GET"])
         @operator_only
-        def groups(request, session):
+        def groups(request, session, _operator):
             rows = session.execute(select(CommunityGroup).order_by(CommunityGroup.id)).scalars()
             return response.json([group_json(row) for row in rows], ensure_ascii=False)
 
         @blueprint.route("/api/groups/<item_id:int>", methods=["PUT"])
         @operator_only
-        def set_group(request, session, item_id):
+        def set_group(request, session, _operator, item_id):
             group = load(session, CommunityGroup, item_id)
             update_group(group, _json_body(request))
             return response.json(group_json(group), ensure_ascii=False)

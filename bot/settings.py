@@ -114,6 +114,10 @@ class Settings:
     models_dir: Path = field(
         default_factory=lambda: Path(_env("MODELS_DIR", str(PROJECT_ROOT / "models")))
     )
+    # Operator console: the folder whose domain.yml, data/ and tests/ it edits and trains
+    # from (the project itself by default), and how many trained models to keep.
+    content_dir: Path = field(default_factory=lambda: Path(_env("CONTENT_DIR", str(PROJECT_ROOT))))
+    keep_models: int = field(default_factory=lambda: _env_int("KEEP_MODELS", 5))
 
     @property
     def action_server_url(self) -> str:

@@ -27,11 +27,12 @@ def current_agent(session, request: Request) -> Optional[Agent]:
     return agent_for_token(session, request_token(request), utcnow())
 
 
-def set_session_cookie(reply: response.HTTPResponse, token: str, hours: int) -> response.HTTPResponse:
+def set_session_cookie(reply: response.HTTPResponse, token: str, hours: int,
+                       path: str = "/agent") -> response.HTTPResponse:
     reply.cookies[COOKIE] = token
     reply.cookies[COOKIE]["httponly"] = True
     reply.cookies[COOKIE]["samesite"] = "Strict"
-    reply.cookies[COOKIE]["path"] = "/agent"
+    reply.cookies[COOKIE]["path"] = path
     reply.cookies[COOKIE]["max-age"] = hours * 3600
     return reply
 

@@ -33,10 +33,22 @@ def ui_language(request: Request, preferred: Optional[str] = None) -> str:
     return "zh"
 
 
-def render(name: str, language: str, extra: dict = None) -> str:
-    strings = {key[len("console."):]: value for key, value in catalog(language).items()
-               if key.startswith("console.")}
-    text = (STATIC / name).read_text(encoding="utf-8")
+def strings_for(language: str, *sections: str) -> dict:
+    """The catalog entries of the given sections, later sections winning."""
+    strings: dict = {}
+    for section in sections:
+        prefix = section + "."
+        strings.update({key[len(prefix):]: value for key, value in catalog(language).items()
+                        if key.startswith(prefix)})
+    return strings
+
+
+def render(name: str, language: str, extra: dict = None, sections: tuple = ("console",),
+           static: Path = STATIC) -> str:
+    """A page of `static` with {{key}} filled from the catalog (HTML-escaped) and {{data}}
+    holding the same strings for the page's script."""
+    strings = strings_for(language, *sections)
+    text = (static / name).read_text(encoding="utf-8")
     for key, value in strings.items():
         text = text.replace("{{" + key + "}}", html.escape(value))
     for key, value in (extra or {}).items():
@@ -58,7 +70,7 @@ def add_page_routes(blueprint: Blueprint, settings: Settings) -> None:
 
     @blueprint.route("/login", methods=["GET"])
     async def login_page(request: Request):
-        return response.html(render("login.html", ui_language(request), {"error": ""}))
+        return response.html(render("login.html", ui_language(request), {"error": "", "login_action": "/agent/login"}))
 
     @blueprint.route("/login", methods=["POST"])
     async def login_form(request: Request):
@@ -69,6 +81,7 @@ def add_page_routes(blueprint: Blueprint, settings: Settings) -> None:
         language = ui_language(request)
         if result is None:
             message = catalog(language)["console.login_failed"]
-            return response.html(render("login.html", language, {"error": message}), status=401)
+            return response.html(render("login.html", language, {"error": message, "login_action": "/agent/login"}),
+                                 status=401)
         _, token = result
         return set_session_cookie(response.redirect("/agent/"), token, settings.agent_session_hours)

@@ -19,7 +19,12 @@ from bot.db.models import Announcement, CommunityGroup
 from bot.db.types import utcnow
 from bot.handoff.agents import login
 from bot.i18n import normalize_language
+from bot.operator import audit
+from bot.operator.content_api import add_content_routes, error_json
+from bot.operator.model_api import add_model_routes
 from bot.operator.openapi import OPENAPI
+from bot.operator.pages import add_page_routes
+from bot.operator.yaml_files import ContentError
 from bot.settings import get_settings
 
 _QUIET = re.compile(r"^\d\d:\d\d-\d\d:\d\d$")
@@ -97,10 +102,16 @@ class OperatorApi(InputChannel):
                                      status=error.status)
             if isinstance(error, ValidationError):
                 return response.json({"error": error.message, "field": error.field}, status=400)
+            if isinstance(error, ContentError):
+                return error_json(error)
             return None
 
         operator_only = requires("operator", "log in as an operator (POST /operator/api/login) and send the "
                                              "bearer token", known_errors)
+
+        add_page_routes(blueprint, settings)
+        add_content_routes(blueprint, operator_only, settings)
+        add_model_routes(blueprint, operator_only, settings)
 
         def load(session, model, item_id):
             row = session.get(model, item_id)
@@ -134,9 +145,11 @@ class OperatorApi(InputChannel):
 
         @blueprint.route("/api/announcements", methods=["POST"])
         @operator_only
-        def create(request, session, _operator):
+        def create(request, session, operator):
             body = {"timezone": settings.default_timezone, **_json_body(request)}
             announcement = service.create(session, body, utcnow())
+            audit.record(session, operator, "announcement.create", f"{announcement.id}: {announcement.title}",
+                         service.as_dict(announcement))
             return response.json(service.as_dict(announcement, utcnow()), status=201, ensure_ascii=False)
 
         @blueprint.route("/api/announcements/preview", methods=["POST"])
@@ -152,29 +165,37 @@ class OperatorApi(InputChannel):
 
         @blueprint.route("/api/announcements/<item_id:int>", methods=["PUT"])
         @operator_only
-        def edit(request, session, _operator, item_id):
+        def edit(request, session, operator, item_id):
             announcement = load(session, Announcement, item_id)
+            before = service.as_dict(announcement)
             service.update(session, announcement, _json_body(request), utcnow())
+            audit.record(session, operator, "announcement.edit", f"{announcement.id}: {announcement.title}",
+                         {"before": before, "after": service.as_dict(announcement)})
             return response.json(service.as_dict(announcement, utcnow()), ensure_ascii=False)
 
         @blueprint.route("/api/announcements/<item_id:int>", methods=["DELETE"])
         @operator_only
-        def delete(request, session, _operator, item_id):
-            session.delete(load(session, Announcement, item_id))
+        def delete(request, session, operator, item_id):
+            announcement = load(session, Announcement, item_id)
+            audit.record(session, operator, "announcement.delete", f"{item_id}: {announcement.title}",
+                         service.as_dict(announcement))
+            session.delete(announcement)
             return response.json({"deleted": item_id})
 
         @blueprint.route("/api/announcements/<item_id:int>/pause", methods=["POST"])
         @operator_only
-        def pause(request, session, _operator, item_id):
+        def pause(request, session, operator, item_id):
             announcement = load(session, Announcement, item_id)
             service.set_paused(announcement, True, utcnow())
+            audit.record(session, operator, "announcement.pause", f"{announcement.id}: {announcement.title}")
             return response.json(service.as_dict(announcement, utcnow()), ensure_ascii=False)
 
         @blueprint.route("/api/announcements/<item_id:int>/resume", methods=["POST"])
         @operator_only
-        def resume(request, session, _operator, item_id):
+        def resume(request, session, operator, item_id):
             announcement = load(session, Announcement, item_id)
             service.set_paused(announcement, False, utcnow())
+            audit.record(session, operator, "announcement.resume", f"{announcement.id}: {announcement.title}")
             return response.json(service.as_dict(announcement, utcnow()), ensure_ascii=False)
 
         @blueprint.route("/api/announcements/<item_id:int>/test", methods=["POST"])
@@ -200,9 +221,12 @@ class OperatorApi(InputChannel):
 
         @blueprint.route("/api/groups/<item_id:int>", methods=["PUT"])
         @operator_only
-        def set_group(request, session, _operator, item_id):
+        def set_group(request, session, operator, item_id):
             group = load(session, CommunityGroup, item_id)
+            before = group_json(group)
             update_group(group, _json_body(request))
+            audit.record(session, operator, "group.edit", f"{group.id}: {group.title}",
+                         {"before": before, "after": group_json(group)})
             return response.json(group_json(group), ensure_ascii=False)
 
         return blueprint

@@ -1,0 +1,115 @@
+"""The checks of `rasa data validate`, run in-process on a candidate change before it is
+written: broken YAML or schema, unknown intents / actions / responses / forms, examples
+labelled with two intents, and conflicting stories all block the save."""
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Set
+
+from bot.operator.yaml_files import DOMAIN, EDITABLE_FOLDERS, ContentError
+
+MAX_HISTORY = 5  # the conflict window `rasa data validate` uses by default
+BLOCKING = ("is not listed in the domain", "is not a valid utterance action", "labeled with multiple different intents",
+            "not found in the NLU training data", "unknown action")
+_lock = threading.Lock()
+_baseline: Dict[str, Set[str]] = {}
+
+
+@dataclass
+class Report:
+    errors: List[str] = field(default_factory=list)
+    warnings: List[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def as_json(self) -> Dict[str, object]:
+        return {"ok": self.ok, "errors": self.errors, "warnings": self.warnings}
+
+
+def _copy_content(root: Path, target: Path, changes: Dict[str, str]) -> None:
+    shutil.copy(root / "config.yml", target / "config.yml")
+    shutil.copy(root / DOMAIN, target / DOMAIN)
+    for folder in EDITABLE_FOLDERS:
+        if (root / folder).is_dir():
+            shutil.copytree(root / folder, target / folder)
+    for name, text in changes.items():
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        (target / name).write_text(text, encoding="utf-8")
+
+
+def _messages(folder: Path) -> Set[str]:
+    """Every finding of the validator on the files under `folder`."""
+    from rasa.core.training.story_conflict import find_story_conflicts
+    from rasa.shared.core.events import ActionExecuted
+    from rasa.shared.core.generator import TrainingDataGenerator
+    from rasa.shared.importers.importer import TrainingDataImporter
+    from rasa.validator import Validator
+
+    data = [str(folder / name) for name in EDITABLE_FOLDERS if (folder / name).is_dir()]
+    importer = TrainingDataImporter.load_from_config(str(folder / "config.yml"), str(folder / DOMAIN), data)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        validator = Validator.from_importer(importer)
+        validator.verify_domain_validity()
+        validator.verify_example_repetition_in_intents(False)
+        validator.verify_intents_in_stories(False)
+        validator.verify_utterances_in_stories(False)
+        validator.verify_actions_in_stories_rules()
+        validator.verify_forms_in_stories_rules()
+        validator.verify_form_slots()
+    found = {str(w.message) for w in caught if issubclass(w.category, UserWarning)
+             and "auto-fill" not in str(w.message)}
+    known = set(validator.domain.action_names_or_texts)
+    for story in validator.story_graph.story_steps:
+        for event in story.events:
+            if isinstance(event, ActionExecuted) and event.action_name and event.action_name not in known:
+                found.add(f"'{story.block_name}' uses an unknown action '{event.action_name}': add it to "
+                          "the domain (or create the response) first.")
+    trackers = TrainingDataGenerator(validator.story_graph, domain=validator.domain, remove_duplicates=False,
+                                     augmentation_factor=0).generate_story_trackers()
+    for conflict in find_story_conflicts(trackers, validator.domain, MAX_HISTORY):
+        found.add(f"Conflicting stories: {conflict}".strip())
+    return found
+
+
+def _findings(root: Path, changes: Dict[str, str]) -> Set[str]:
+    with tempfile.TemporaryDirectory(prefix="content-check-") as folder:
+        _copy_content(root, Path(folder), changes)
+        prefix = str(Path(folder).resolve()) + "/"
+        try:
+            return {message.replace(prefix, "").replace(folder + "/", "") for message in _messages(Path(folder))}
+        except Exception as error:  # schema errors, broken domain, unreadable stories
+            text = str(error).replace(prefix, "").replace(folder + "/", "")
+            raise ContentError(f"Rasa cannot read this: {text}".strip()) from error
+
+
+def _fingerprint(root: Path) -> str:
+    from bot.operator.yaml_files import version_of
+    names = [DOMAIN, *(str(p.relative_to(root)) for f in EDITABLE_FOLDERS for p in sorted((root / f).glob("*.yml")))]
+    return version_of("".join(name + version_of((root / name).read_text(encoding="utf-8")) for name in names))
+
+
+def validate(root: Path, changes: Dict[str, str]) -> Report:
+    """Findings new with this change: errors block it, warnings are shown. Findings the
+    current files already have are not the operator's doing and are left out."""
+    with _lock:
+        key = f"{root}:{_fingerprint(root)}"
+        if key not in _baseline:
+            _baseline.clear()
+            _baseline[key] = _findings(root, {})
+        try:
+            new = sorted(_findings(root, changes) - _baseline[key])
+        except ContentError as error:
+            return Report(errors=[error.message])
+    report = Report()
+    for message in new:
+        blocking = any(marker in message for marker in BLOCKING) or message.startswith("Conflicting")
+        (report.errors if blocking else report.warnings).append(" ".join(message.split()))
+    return report

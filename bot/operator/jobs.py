@@ -31,8 +31,17 @@ LOG_TAIL_BYTES = 20000
 
 def clean_log(raw: str) -> str:
     """Terminal output as text: colours removed, progress bars reduced to their last state."""
-    lines = [ANSI.sub("", line).split("\r")[-1] for line in raw.splitlines()]
-    return "\n".join(line for line in lines if line.strip())
+    kept: list = []
+    for line in raw.splitlines():
+        line = ANSI.sub("", line).split("\r")[-1]
+        if not line.strip():
+            continue
+        bar = line.split(":")[0] if "%|" in line else None
+        if bar and kept and kept[-1].split(":")[0] == bar and "%|" in kept[-1]:
+            kept[-1] = line  # the same progress bar, one step further
+        else:
+            kept.append(line)
+    return "\n".join(kept)
 
 
 def _log_tail(path: Path) -> str:
@@ -80,7 +89,7 @@ def mark_interrupted() -> None:
 class JobRunner:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.log_dir = PROJECT_ROOT / "var" / "jobs"
+        self.log_dir = settings.models_dir / "runs"  # how each model was made, beside the models
         self.tasks: Dict[int, asyncio.Task] = {}
 
     def _create(self, kind: str, who: str, model_name: Optional[str]) -> int:

@@ -17,7 +17,7 @@ MAX_HISTORY = 5  # the conflict window `rasa data validate` uses by default
 BLOCKING = ("is not listed in the domain", "is not a valid utterance action", "labeled with multiple different intents",
             "not found in the NLU training data", "unknown action")
 _lock = threading.Lock()
-_baseline: Dict[str, Set[str]] = {}
+_findings_by_content: Dict[str, Set[str]] = {}
 
 
 @dataclass
@@ -69,7 +69,9 @@ def _messages(folder: Path) -> Set[str]:
     known = set(validator.domain.action_names_or_texts)
     for story in validator.story_graph.story_steps:
         for event in story.events:
-            if isinstance(event, ActionExecuted) and event.action_name and event.action_name not in known:
+            name = event.action_name if isinstance(event, ActionExecuted) else None
+            # Rasa's own checks above cover action_* and utter_* names
+            if name and name not in known and not name.startswith(("action_", "utter_")):
                 found.add(f"'{story.block_name}' uses an unknown action '{event.action_name}': add it to "
                           "the domain (or create the response) first.")
     trackers = TrainingDataGenerator(validator.story_graph, domain=validator.domain, remove_duplicates=False,
@@ -90,24 +92,33 @@ def _findings(root: Path, changes: Dict[str, str]) -> Set[str]:
             raise ContentError(f"Rasa cannot read this: {text}".strip()) from error
 
 
-def _fingerprint(root: Path) -> str:
+def _fingerprint(root: Path, changes: Dict[str, str]) -> str:
+    """Identifies the content as it would be with `changes` applied."""
     from bot.operator.yaml_files import version_of
+
     names = [DOMAIN, *(str(p.relative_to(root)) for f in EDITABLE_FOLDERS for p in sorted((root / f).glob("*.yml")))]
-    return version_of("".join(name + version_of((root / name).read_text(encoding="utf-8")) for name in names))
+    names += sorted(set(changes) - set(names))
+    texts = (changes[name] if name in changes else (root / name).read_text(encoding="utf-8") for name in names)
+    return version_of("".join(name + version_of(text) for name, text in zip(names, texts)))
 
 
 def validate(root: Path, changes: Dict[str, str]) -> Report:
     """Findings new with this change: errors block it, warnings are shown. Findings the
-    current files already have are not the operator's doing and are left out."""
+    current files already have are not the operator's doing and are left out. Findings
+    are remembered per content, so once a change is saved it is the next baseline."""
     with _lock:
-        key = f"{root}:{_fingerprint(root)}"
-        if key not in _baseline:
-            _baseline.clear()
-            _baseline[key] = _findings(root, {})
+        current = _fingerprint(root, {})
+        if current not in _findings_by_content:
+            _findings_by_content[current] = _findings(root, {})
+        candidate = _fingerprint(root, changes)
         try:
-            new = sorted(_findings(root, changes) - _baseline[key])
+            if candidate not in _findings_by_content:
+                _findings_by_content[candidate] = _findings(root, changes)
         except ContentError as error:
             return Report(errors=[error.message])
+        new = sorted(_findings_by_content[candidate] - _findings_by_content[current])
+        while len(_findings_by_content) > 20:
+            _findings_by_content.pop(next(iter(_findings_by_content)))
     report = Report()
     for message in new:
         blocking = any(marker in message for marker in BLOCKING) or message.startswith("Conflicting")

@@ -111,8 +111,9 @@ function renderResponseList() {
   }
 }
 $("response-filter").oninput = renderResponseList;
-$("new-response").onclick = () => {
+$("new-response").onclick = async () => {
   const name = $("new-response-name").value.trim(); if (!name) return;
+  if (!responsesData) await loadResponses();
   openResponse(name, true);
 };
 function variationEditor(v) {
@@ -194,7 +195,7 @@ function renderStoryList() {
     list.appendChild(row);
   }
 }
-$("new-story").onclick = () => openStory(null);
+$("new-story").onclick = async () => { if (!storiesData) await loadStories(); openStory(null); };
 function openStory(st) {
   currentStory = st; renderStoryList();
   const box = $("story-detail"); box.replaceChildren();
@@ -307,7 +308,7 @@ function openAnnouncement(a) {
     box.appendChild(table);
   });
 }
-$("new-announcement").onclick = () => openAnnouncement(null);
+$("new-announcement").onclick = async () => { if (!groups.length) await loadAnnouncements(); openAnnouncement(null); };
 
 // ---------- model: train, test, deploy, roll back ----------
 let jobTimer = null;
@@ -321,7 +322,12 @@ async function loadModel() {
   box.appendChild(el("div", "", S.current_files_model + ": " + info.for_current_files + " · " + (info.current_files_trained ? S.trained : S.not_trained)));
   const override = el("input"); override.type = "checkbox"; override.id = "deploy-override";
   const result = el("div"); result.id = "model-result";
-  const act = async (path, body) => { const r = await api(path, "POST", body); showResult(result, r, S.done); if (r.ok && r.data.job) watchJob(r.data.job); else loadModelSoon(); };
+  const act = async (path, body) => {
+    const r = await api(path, "POST", body);
+    if (r.ok && !r.data.job) await loadModel();  // the served model changed: show the new state
+    showResult($("model-result"), r, S.done);
+    if (r.ok && r.data.job) watchJob(r.data.job);
+  };
   const actions = el("div", "row");
   const train = button(S.train, () => act("/train"), "primary"); train.id = "train";
   const test = button(S.test, () => act("/test"), "primary"); test.id = "test";
@@ -343,10 +349,8 @@ async function loadModel() {
   const deployments = el("table");
   for (const d of info.deployments) { const tr = el("tr"); tr.append(el("td", "", when(d.at)), el("td", "", S["deploy_kind_" + d.kind]), el("td", "", d.model), el("td", "meta", d.by + (d.tests_overridden ? " · " + S.overridden : ""))); deployments.appendChild(tr); }
   box.appendChild(deployments);
-  const running = j.data.find(x => x.status === "running");
-  if (running) watchJob(running.id);
+  if (j.data.length) watchJob(j.data[0].id);  // the latest run: live while running, its outcome after
 }
-function loadModelSoon() { setTimeout(loadModel, 300); }
 async function watchJob(id) {
   clearTimeout(jobTimer);
   const r = await api("/jobs/" + id); if (!r.ok) return;

@@ -47,12 +47,28 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def model_to_serve(settings, ensure_model):
+    """The model an operator deployed last, if any (deploys are tested first); otherwise
+    the model for the current files, trained if needed."""
+    from bot.db import session_scope
+    from bot.operator.deployment import deployed_model
+
+    with session_scope() as session:
+        deployed = deployed_model(session, settings.models_dir)
+    current = ensure_model()
+    if deployed is not None and deployed != current:
+        print(f"Serving {deployed.name}, deployed from the operator console. The files have changes that are not "
+              f"deployed yet ({current.name}): deploy them from the console's Train & deploy tab.")
+        return deployed
+    return current
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from bot.runtime.servers import BotServers
     from bot.runtime.training import ensure_model
 
     settings = get_settings()
-    servers = BotServers(model=ensure_model(), host=settings.host,
+    servers = BotServers(model=model_to_serve(settings, ensure_model), host=settings.host,
                          rasa_port=settings.rasa_port, action_port=settings.action_port)
     print("Starting the action server and the Rasa server (Ctrl-C stops both) ...")
     servers.start()
@@ -64,6 +80,9 @@ The assistant is running.
   Agent console:  {servers.rasa_url}/agent/   (demo agents lily / tom, password: demo-agent-pass;
                   add your own: .venv/bin/python -m bot agents create NAME)
   Agent API (OpenAPI):  {servers.rasa_url}/agent/api/openapi.json
+  Operator console:  {servers.rasa_url}/operator/   (demo operator olivia, password: demo-agent-pass;
+                  edit examples, responses, stories, announcements; train, test, deploy, roll back)
+  Operator API (OpenAPI):  {servers.rasa_url}/operator/api/openapi.json
   Chat in this terminal (as a demo member):  .venv/bin/python -m bot chat --user wx_alice
   Action server:  {servers.action_url}/health
 """, flush=True)

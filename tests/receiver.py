@@ -46,7 +46,14 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            # http.server's listen backlog is 5: a burst of posts (an announcement to many
+            # groups) would wait on TCP retransmits, which no real adapter behind a proper
+            # web server does
+            request_queue_size = 1024
+            daemon_threads = True
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/outbound"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 

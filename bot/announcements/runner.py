@@ -43,14 +43,59 @@ def process_due(session: Session, announcement: Announcement, now: datetime, set
     grace = timedelta(seconds=settings.announcement_grace_seconds)
     queued = 0
     for moment in fire_times(trigger, announcement.processed_until, now):
-        for group in target_groups(session, announcement):
-            if now - moment > grace:
+        groups = target_groups(session, announcement)
+        if now - moment > grace:
+            for group in groups:
                 _record(session, announcement, moment, group, "missed",
                         f"the service was down at the time (more than {grace} late)", now=now)
-            else:
-                queued += _deliver(session, announcement, moment, group, now, settings)
+        else:
+            queued += _deliver_run(session, announcement, moment, groups, now, settings)
     announcement.processed_until = max(announcement.processed_until, now)
     return queued
+
+
+def _deliver_run(session: Session, announcement: Announcement, moment: datetime, groups: List[CommunityGroup],
+                 now: datetime, settings: Settings) -> int:
+    """One run to all its groups in one batch: the groups that already have this run are
+    left out, and the daily counts come from one query, so 1,000 groups cost a handful of
+    statements and one commit. If another scheduler inserts the same run meanwhile, the
+    unique key refuses the batch and the groups are done one by one (each once)."""
+    done = set(session.execute(select(AnnouncementDelivery.group_id).where(
+        AnnouncementDelivery.announcement_id == announcement.id,
+        AnnouncementDelivery.scheduled_for == moment)).scalars())
+    fresh = [group for group in groups if group.id not in done]
+    counts = _sent_today(session, [group.id for group in fresh], now, settings)
+    try:
+        with session.begin_nested():
+            planned = [(group, *_plan(announcement, moment, group, now, settings, counts.get(group.id, 0)))
+                       for group in fresh]
+            session.add_all(message for _, _, message in planned if message is not None)
+            session.flush()
+            session.add_all(AnnouncementDelivery(
+                announcement_id=announcement.id, scheduled_for=moment, group_id=group.id,
+                status="queued" if message is not None else "skipped", reason=reason,
+                outbound_message_id=message.id if message is not None else None, is_test=False, created_at=now)
+                for group, reason, message in planned)
+            session.flush()
+        return sum(1 for _, _, message in planned if message is not None)
+    except IntegrityError:
+        return sum(_deliver(session, announcement, moment, group, now, settings) for group in fresh)
+
+
+def _plan(announcement: Announcement, moment: datetime, group: CommunityGroup, now: datetime,
+          settings: Settings, sent_today: Optional[int] = None):
+    """(reason it is skipped, None) or (None, the outbound message) for one group."""
+    reason = _skip_reason(group, now, settings, sent_today)
+    language = group_language(group, settings)
+    text = (announcement.texts or {}).get(language)
+    if reason is None and not text:
+        reason = f"no {language} text for this group"
+    if reason is None and not wants_outbox(group.platform, settings):
+        reason = f"no outbound webhook for platform {group.platform}"
+    if reason is not None:
+        return reason, None
+    return None, OutboundMessage(platform=group.platform, payload=_payload(announcement, group, text, moment),
+                                 next_attempt_at=now, created_at=now, max_attempts=ANNOUNCEMENT_MAX_ATTEMPTS)
 
 
 def _record(session: Session, announcement: Announcement, moment: datetime, group: CommunityGroup,
@@ -73,18 +118,11 @@ def _record(session: Session, announcement: Announcement, moment: datetime, grou
 
 def _deliver(session: Session, announcement: Announcement, moment: datetime, group: CommunityGroup,
              now: datetime, settings: Settings, is_test: bool = False) -> int:
-    reason = None if is_test else _skip_reason(session, group, now, settings)
-    language = group_language(group, settings)
-    text = (announcement.texts or {}).get(language)
-    if reason is None and not text:
-        reason = f"no {language} text for this group"
-    if reason is None and not wants_outbox(group.platform, settings):
-        reason = f"no outbound webhook for platform {group.platform}"
+    sent_today = None if is_test else _sent_today(session, [group.id], now, settings).get(group.id, 0)
+    reason, message = _plan(announcement, moment, group, now, settings, sent_today)
     if reason is not None:
         _record(session, announcement, moment, group, "skipped", reason, is_test=is_test, now=now)
         return 0
-    message = OutboundMessage(platform=group.platform, payload=_payload(announcement, group, text, moment),
-                              next_attempt_at=now, created_at=now, max_attempts=ANNOUNCEMENT_MAX_ATTEMPTS)
     return 1 if _record(session, announcement, moment, group, "queued", None, message, is_test, now) else 0
 
 
@@ -99,17 +137,29 @@ def _payload(announcement: Announcement, group: CommunityGroup, text: str, momen
     return payload
 
 
-def _skip_reason(session: Session, group: CommunityGroup, now: datetime, settings: Settings) -> Optional[str]:
-    """Per-group protection against spam: a daily limit and optional quiet hours."""
-    tz = ZoneInfo(settings.default_timezone)
-    local = now.astimezone(tz)
+def _sent_today(session: Session, group_ids: List[int], now: datetime, settings: Settings) -> Dict[int, int]:
+    """Announcements queued today (in the default time zone) per group, tests not counted."""
+    if not group_ids:
+        return {}
+    day_start = now.astimezone(ZoneInfo(settings.default_timezone)).replace(hour=0, minute=0, second=0,
+                                                                              microsecond=0)
+    rows = session.execute(select(AnnouncementDelivery.group_id, func.count()).where(
+        AnnouncementDelivery.group_id.in_(group_ids), AnnouncementDelivery.status == "queued",
+        AnnouncementDelivery.is_test.is_(False), AnnouncementDelivery.created_at >= day_start)
+        .group_by(AnnouncementDelivery.group_id))
+    return dict(rows.all())
+
+
+def _skip_reason(group: CommunityGroup, now: datetime, settings: Settings,
+                 sent_today: Optional[int]) -> Optional[str]:
+    """Per-group protection against spam: a daily limit and optional quiet hours
+    (`sent_today` None: a test post, which neither counts nor is limited)."""
+    if sent_today is None:
+        return None
+    local = now.astimezone(ZoneInfo(settings.default_timezone))
     if group.quiet_hours and _within(group.quiet_hours, local.time()):
         return f"quiet hours {group.quiet_hours}"
     limit = group.max_announcements_per_day or settings.announcements_per_group_per_day
-    day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    sent_today = session.execute(select(func.count()).select_from(AnnouncementDelivery).where(
-        AnnouncementDelivery.group_id == group.id, AnnouncementDelivery.status == "queued",
-        AnnouncementDelivery.is_test.is_(False), AnnouncementDelivery.created_at >= day_start)).scalar_one()
     if sent_today >= limit:
         return f"daily limit of {limit} announcements reached"
     return None

@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Tuple
 
 import aiohttp
+import yaml
 
 from bench.common import percentile
+from bot.settings import PROJECT_ROOT
 
 # A request: (url, body bytes, headers)
 Request = Tuple[str, bytes, Dict[str, str]]
@@ -78,8 +80,16 @@ def stock_requests(url: str) -> Callable[[int, int], Request]:
     return make
 
 
-LINKED = [("wx_alice", "A10001"), ("wx_wangfang", "A10002"), ("tg_bob", "A10005"), ("wx_zhangwei", "A10007"),
-          ("wx_emily", "A10009"), ("wx_liuyang", "A10012")]
+def linked_customers() -> List[Tuple[str, str, str]]:
+    """(platform, chat user id, one of their order numbers) for every linked chat identity
+    in the demo seed: each simulated customer is a different person, as in the stock bot's
+    load (one sender each), so no two customers queue on the same conversation lock."""
+    seed = yaml.safe_load((PROJECT_ROOT / "data" / "demo" / "seed.yml").read_text(encoding="utf-8"))
+    return [(identity["platform"], identity["user_id"], member["orders"][0]["number"])
+            for member in seed["members"] if member.get("orders")
+            for identity in member.get("chat_identities") or []]
+
+
 OUR_MIX = ["hello", "how many points do I have?", "any promotions?", "where is order {order}", "tell me a joke",
            "你好", "我有多少积分", "有什么活动", "{order}这单发了没", "thanks"]
 
@@ -90,10 +100,10 @@ def our_requests(url: str, secret: str, groups: int = 10) -> Callable[[int, int]
     from bot.channels.contract import SIGNATURE_HEADER, sign
 
     rng = random.Random(7)
+    customers = linked_customers()
 
     def make(customer: int, sent: int) -> Request:
-        user, order = LINKED[customer % len(LINKED)]
-        platform = "wechat" if user.startswith("wx_") else "telegram"
+        platform, user, order = customers[customer % len(customers)]
         text = OUR_MIX[(customer + sent) % len(OUR_MIX)].format(order=order)
         in_group = rng.random() < 0.6
         chat = {"id": f"load-group-{customer % groups}", "type": "group"} if in_group else {"id": user, "type": "private"}

@@ -1,0 +1,74 @@
+"""Community groups, welcomes, inbound events (idempotency) and the outbox."""
+from __future__ import annotations
+
+from sqlalchemy import JSON, Boolean, Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+
+from bot.db.models.base import Base
+from bot.db.types import UTCDateTime, utcnow
+
+
+class CommunityGroup(Base):
+    """A customer group the bot is in, registered by the channel when it first appears."""
+
+    __tablename__ = "community_groups"
+    __table_args__ = (UniqueConstraint("platform", "chat_id"),)
+
+    id = Column(Integer, primary_key=True)
+    platform = Column(String(32), nullable=False)
+    chat_id = Column(String(128), nullable=False)
+    title = Column(String(200), nullable=True)
+    language = Column(String(8), nullable=True)  # None = the default group language
+    tags = Column(JSON, nullable=False, default=list)
+    answer_questions = Column(Boolean, nullable=False, default=False)
+    welcome_text = Column(JSON, nullable=True)  # {"en": ..., "zh": ...}; None = default text
+    last_welcome_at = Column(UTCDateTime, nullable=True)
+    max_announcements_per_day = Column(Integer, nullable=True)  # None = the configured default
+    quiet_hours = Column(String(16), nullable=True)  # "22:00-08:00" in the shop's time zone
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class PendingWelcome(Base):
+    """A joiner waiting for the group's next (batched) welcome message."""
+
+    __tablename__ = "pending_welcomes"
+
+    id = Column(Integer, primary_key=True)
+    group_id = Column(Integer, ForeignKey("community_groups.id", ondelete="CASCADE"), nullable=False)
+    user_id = Column(String(128), nullable=False)
+    display_name = Column(String(200), nullable=False)
+    joined_at = Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class InboundEvent(Base):
+    """Platform message ids already handled, with the replies they produced.
+
+    Platforms retry webhooks; a retry gets the stored answer instead of a second one.
+    """
+
+    __tablename__ = "inbound_events"
+    __table_args__ = (UniqueConstraint("platform", "message_id"),)
+
+    id = Column(Integer, primary_key=True)
+    platform = Column(String(32), nullable=False)
+    message_id = Column(String(128), nullable=False)
+    status = Column(String(16), nullable=False, default="processing")  # processing | done
+    response = Column(JSON, nullable=True)
+    received_at = Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class OutboundMessage(Base):
+    """A reply or post waiting for delivery to a platform; kept until delivered."""
+
+    __tablename__ = "outbound_messages"
+    __table_args__ = (Index("ix_outbound_due", "status", "next_attempt_at"),)
+
+    id = Column(Integer, primary_key=True)
+    platform = Column(String(32), nullable=False)
+    payload = Column(JSON, nullable=False)
+    status = Column(String(16), nullable=False, default="pending")  # pending | delivered
+    attempts = Column(Integer, nullable=False, default=0)
+    max_attempts = Column(Integer, nullable=True)  # None = until delivered; else then "failed"
+    last_error = Column(Text, nullable=True)
+    next_attempt_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    delivered_at = Column(UTCDateTime, nullable=True)

@@ -1,0 +1,93 @@
+"""Agents (and operators), their sessions, tickets and canned replies."""
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import relationship
+
+from bot.db.models.base import Base
+from bot.db.types import UTCDateTime, utcnow
+
+
+class Agent(Base):
+    """A person who answers handed-off conversations in the agent console."""
+
+    __tablename__ = "agents"
+
+    id = Column(Integer, primary_key=True)
+    username = Column(String(64), nullable=False, unique=True)
+    display_name = Column(String(120), nullable=False)
+    password_hash = Column(String(255), nullable=False)
+    role = Column(String(16), nullable=False, default="agent")  # agent | operator
+    active = Column(Boolean, nullable=False, default=True)
+    language = Column(String(8), nullable=True)  # console language; None = the browser's
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class AgentSession(Base):
+    """A login: the console cookie and the API bearer token are the same secret."""
+
+    __tablename__ = "agent_sessions"
+
+    id = Column(Integer, primary_key=True)
+    token_hash = Column(String(64), nullable=False, unique=True)
+    agent_id = Column(Integer, ForeignKey("agents.id", ondelete="CASCADE"), nullable=False)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    expires_at = Column(UTCDateTime, nullable=False)
+
+
+class Ticket(Base):
+    """A conversation handed to people; while open, the bot stays silent in it."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (Index("ix_tickets_customer", "platform", "user_id", "status"),)
+
+    id = Column(Integer, primary_key=True)
+    platform = Column(String(32), nullable=False)
+    user_id = Column(String(128), nullable=False)
+    conversation_id = Column(String(255), nullable=False)  # the Rasa conversation to pause/resume
+    display_name = Column(String(200), nullable=True)
+    member_id = Column(Integer, ForeignKey("members.id", ondelete="SET NULL"), nullable=True)
+    origin_chat_type = Column(String(16), nullable=False, default="private")  # where it was asked
+    origin_chat_id = Column(String(128), nullable=True)
+    reason = Column(String(32), nullable=False)  # customer_request | fallback | link_locked
+    language = Column(String(8), nullable=False)
+    status = Column(String(16), nullable=False, default="open")  # open | resolved
+    assignee_id = Column(Integer, ForeignKey("agents.id", ondelete="SET NULL"), nullable=True)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    first_agent_reply_at = Column(UTCDateTime, nullable=True)
+    resolved_at = Column(UTCDateTime, nullable=True)
+    waiting_notice_sent_at = Column(UTCDateTime, nullable=True)
+
+    messages = relationship("TicketMessage", back_populates="ticket", order_by="TicketMessage.id",
+                            cascade="all, delete-orphan")
+    assignee = relationship("Agent")
+    member = relationship("Member")
+
+
+class TicketMessage(Base):
+    """One line of a ticket: customer, bot, agent reply, internal note, or event."""
+
+    __tablename__ = "ticket_messages"
+
+    id = Column(Integer, primary_key=True)
+    ticket_id = Column(Integer, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False, index=True)
+    author = Column(String(16), nullable=False)  # customer | bot | agent | note | event
+    agent_id = Column(Integer, ForeignKey("agents.id", ondelete="SET NULL"), nullable=True)
+    text = Column(Text, nullable=False)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+
+    ticket = relationship("Ticket", back_populates="messages")
+    agent = relationship("Agent")
+
+
+class CannedReply(Base):
+    """A prepared agent reply in one language; {customer_name} and {member_tier} are filled in."""
+
+    __tablename__ = "canned_replies"
+    __table_args__ = (UniqueConstraint("key", "language"),)
+
+    id = Column(Integer, primary_key=True)
+    key = Column(String(64), nullable=False)
+    language = Column(String(8), nullable=False)
+    title = Column(String(120), nullable=False)
+    text = Column(Text, nullable=False)

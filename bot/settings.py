@@ -79,6 +79,8 @@ class Settings:
     webhook_secret: str = field(default_factory=_webhook_secret)
     max_text_length: int = field(default_factory=lambda: _env_int("MAX_TEXT_LENGTH", 2000))
     max_body_bytes: int = field(default_factory=lambda: _env_int("MAX_BODY_BYTES", 65536))
+    # How many recently seen texts keep their NLU result (0: parse every message).
+    parse_cache_size: int = field(default_factory=lambda: _env_int("PARSE_CACHE_SIZE", 5000))
     group_prefixes: Tuple[str, ...] = field(
         default_factory=lambda: _env_list("GROUP_PREFIXES", "/bot,#bot,@bot,小助手")
     )

@@ -47,7 +47,7 @@ class CommunityInput(InputChannel):
             agent = getattr(request.app.ctx, "agent", None)
             if agent is None or not agent.is_ready():
                 return response.json({"status": "loading"}, status=503)
-            return response.json({"status": "ok"})
+            return response.json({"status": "ok", "parse_cache": service.parse_cache.stats()})
 
         @blueprint.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> response.HTTPResponse:

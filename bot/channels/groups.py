@@ -1,9 +1,9 @@
 """Groups are registered as they first appear; operators tag and configure them."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,6 +25,21 @@ def register_group(session: Session, platform: str, chat_id: str, title: Optiona
     elif title and group.title != title:
         group.title = title
     return group
+
+
+_GROUP_FOR_MESSAGE = (  # built once, as it runs for every group message
+    select(CommunityGroup.title, CommunityGroup.language, CommunityGroup.answer_questions)
+    .where(CommunityGroup.platform == bindparam("platform"), CommunityGroup.chat_id == bindparam("chat_id"))
+)
+
+
+def group_for_message(session: Session, platform: str, chat_id: str, title: Optional[str]) -> Any:
+    """What a message needs of its group (language, answer_questions), read as plain
+    columns; the ORM row is only loaded to create the group or follow a rename."""
+    row = session.execute(_GROUP_FOR_MESSAGE, {"platform": platform, "chat_id": chat_id}).first()
+    if row is None or (title and row.title != title):
+        return register_group(session, platform, chat_id, title)
+    return row
 
 
 def find_group(session: Session, platform: str, chat_id: str) -> Optional[CommunityGroup]:

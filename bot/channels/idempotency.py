@@ -1,14 +1,29 @@
-"""One answer per platform message id, however often the platform retries."""
+"""One answer per platform message id, however often the platform retries.
+
+Every inbound message passes through here twice, so the statements are built once and
+are plain Core ones (an INSERT … ON CONFLICT DO NOTHING, an UPDATE) rather than ORM
+loads: building and keying a statement costs SQLAlchemy more than SQLite takes to run it.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Dict, Optional
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.db.models import InboundEvent
+from bot.db.types import utcnow
+
+# (bindparam names differ from the column names, which UPDATE … SET reserves)
+_SAME_MESSAGE = (InboundEvent.platform == bindparam("of_platform"),
+                 InboundEvent.message_id == bindparam("of_message_id"))
+_STORED_RESPONSE = select(InboundEvent.response).where(*_SAME_MESSAGE)
+_FINISH = (update(InboundEvent).where(*_SAME_MESSAGE)
+           .values(status="done", response=bindparam("new_response", type_=InboundEvent.response.type))
+           .execution_options(synchronize_session=False))
 
 
 @dataclass(frozen=True)
@@ -23,21 +38,34 @@ def claim(session: Session, platform: str, message_id: str) -> Claim:
     The unique constraint decides, so two deliveries racing each other still yield one
     answer (the loser gets an empty reply list while the winner is still working).
     """
-    try:
-        with session.begin_nested():
-            session.add(InboundEvent(platform=platform, message_id=message_id))
+    if _insert_if_new(session, platform, message_id):
         session.commit()  # visible to a concurrent retry before the bot even starts
         return Claim(is_new=True)
+    stored = session.execute(_STORED_RESPONSE, {"of_platform": platform, "of_message_id": message_id}).scalar_one()
+    return Claim(is_new=False, stored_response=stored)
+
+
+@lru_cache(maxsize=None)
+def _insert_ignoring_duplicate(dialect: str) -> Any:
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert
+    return insert(InboundEvent).on_conflict_do_nothing(index_elements=["platform", "message_id"])
+
+
+def _insert_if_new(session: Session, platform: str, message_id: str) -> bool:
+    values = {"platform": platform, "message_id": message_id, "status": "processing", "received_at": utcnow()}
+    dialect = session.get_bind().dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        return session.execute(_insert_ignoring_duplicate(dialect), values).rowcount == 1
+    try:  # other databases: let the unique constraint refuse the duplicate
+        with session.begin_nested():
+            session.add(InboundEvent(**values))
+        return True
     except IntegrityError:
-        existing = session.execute(
-            select(InboundEvent).where(InboundEvent.platform == platform, InboundEvent.message_id == message_id)
-        ).scalar_one()
-        return Claim(is_new=False, stored_response=existing.response)
+        return False
 
 
 def finish(session: Session, platform: str, message_id: str, response: Dict[str, Any]) -> None:
-    event = session.execute(
-        select(InboundEvent).where(InboundEvent.platform == platform, InboundEvent.message_id == message_id)
-    ).scalar_one()
-    event.status = "done"
-    event.response = response
+    session.execute(_FINISH, {"of_platform": platform, "of_message_id": message_id, "new_response": response})

@@ -7,15 +7,17 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
 from bot.channels import welcome
 from bot.channels.contract import BadRequest, Event, parse_event, verify_signature
-from bot.channels.groups import group_language, register_group
+from bot.channels.groups import group_for_message, group_language, register_group
 from bot.channels.idempotency import claim, finish
 from bot.channels.outbound import enqueue
 from bot.channels.routing import PRIVATE_RESPONSES, Route, is_shop_question, route_message, strip_address
 from bot.db import session_scope
 from bot.db.types import utcnow
 from bot.handoff.live import LIVE
-from bot.handoff.tickets import add_message, open_ticket_for
+from bot.db.models import Ticket
+from bot.handoff.tickets import add_message, open_ticket_brief
 from bot.i18n import t
+from bot.runtime.parse_cache import ParseCache
 from bot.settings import Settings
 
 
@@ -42,6 +44,7 @@ class CommunityService:
         self.settings = settings
         self.on_new_message = on_new_message
         self.db_url = db_url
+        self.parse_cache = ParseCache(settings.parse_cache_size)
 
     async def handle_request(self, body: bytes, signature: Optional[str], agent: Any) -> Dict[str, Any]:
         if len(body) > self.settings.max_body_bytes:
@@ -60,7 +63,7 @@ class CommunityService:
         addressed = not in_group or event.mentions_bot or event.reply_to_bot or prefixed
         # One transaction before the bot: the group, the message id, an open ticket.
         with session_scope(self.db_url) as session:
-            group = register_group(session, event.platform, event.chat.id, event.chat.title) if in_group else None
+            group = group_for_message(session, event.platform, event.chat.id, event.chat.title) if in_group else None
             language = group_language(group, self.settings) if group else None
             answer_questions = bool(group and group.answer_questions)
             claimed = claim(session, event.platform, event.message_id)
@@ -86,7 +89,7 @@ class CommunityService:
                         language: Optional[str], answer_questions: bool) -> Dict[str, Any]:
         if not addressed and not answer_questions:
             return _ignored("not_addressed")
-        parse_data = await agent.parse_message(text)
+        parse_data = await self.parse_cache.parse(agent, text)
         if not addressed and not is_shop_question(parse_data):
             return _ignored("not_addressed")
         arrived = utcnow()
@@ -101,19 +104,19 @@ class CommunityService:
 
     def _hand_to_agent(self, session, event: Event, text: str) -> bool:
         """While a ticket is open, the customer's messages go to the agents, not the bot."""
-        ticket = open_ticket_for(session, event.platform, event.sender.id)
-        if ticket is None:
+        brief = open_ticket_brief(session, event.platform, event.sender.id)
+        if brief is None:
             return False
-        add_message(session, ticket, "customer", text, utcnow())
-        LIVE.publish({"type": "message", "ticket_id": ticket.id})
+        add_message(session, session.get(Ticket, brief.id), "customer", text, utcnow())
+        LIVE.publish({"type": "message", "ticket_id": brief.id})
         return True
 
     def _agent_took_over(self, session, event: Event, arrived) -> bool:
         """Checked again just before any bot reply leaves: was a ticket opened meanwhile?"""
-        ticket = open_ticket_for(session, event.platform, event.sender.id)
-        if ticket is not None:
-            LIVE.publish({"type": "ticket", "ticket_id": ticket.id})
-        return ticket is not None and ticket.created_at < arrived
+        brief = open_ticket_brief(session, event.platform, event.sender.id)
+        if brief is not None:
+            LIVE.publish({"type": "ticket", "ticket_id": brief.id})
+        return brief is not None and brief.created_at < arrived
 
     def _replies(self, messages: List[Dict[str, Any]], event: Event, route: Route,
                  language: Optional[str]) -> List[Dict[str, Any]]:

@@ -65,6 +65,7 @@ class CommunityInput(InputChannel):
         @blueprint.listener("before_server_stop")
         async def stop_dispatcher(app, loop) -> None:
             await dispatcher.stop()
+            await rasa_patches.close_endpoint_sessions()
 
         if settings.demo_enabled:
             from bot.channels.demo import add_demo_routes

@@ -21,12 +21,11 @@ PREFERRED_LANGUAGE_SLOT = "preferred_language"
 
 def resolve_language(explicit: Optional[str], slots: Dict[Text, Any]) -> str:
     """The language a reply must be written in."""
-    default = normalize_language(get_settings().default_language, "zh")
     for candidate in (explicit, slots.get(PREFERRED_LANGUAGE_SLOT), slots.get(LANGUAGE_SLOT)):
         language = normalize_language(candidate)
         if language:
             return language
-    return default
+    return normalize_language(get_settings().default_language, "zh")
 
 
 class BilingualNLG(TemplatedNaturalLanguageGenerator):

@@ -1,21 +1,20 @@
 """One answer per platform message id, however often the platform retries.
 
 Every inbound message passes through here twice, so the statements are built once and
-are plain Core ones (an INSERT … ON CONFLICT DO NOTHING, an UPDATE) rather than ORM
-loads: building and keying a statement costs SQLAlchemy more than SQLite takes to run it.
+are plain ones (an INSERT … ON CONFLICT DO NOTHING, an UPDATE) rather than ORM loads:
+building and keying a statement costs SQLAlchemy more than SQLite takes to run it.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Dict, Optional
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.db.models import InboundEvent
-from bot.db.types import utcnow
+from bot.db.types import UTCDateTime, utcnow
 
 # (bindparam names differ from the column names, which UPDATE … SET reserves)
 _SAME_MESSAGE = (InboundEvent.platform == bindparam("of_platform"),
@@ -45,23 +44,22 @@ def claim(session: Session, platform: str, message_id: str) -> Claim:
     return Claim(is_new=False, stored_response=stored)
 
 
-@lru_cache(maxsize=None)
-def _insert_ignoring_duplicate(dialect: str) -> Any:
-    if dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:
-        from sqlalchemy.dialects.postgresql import insert
-    return insert(InboundEvent).on_conflict_do_nothing(index_elements=["platform", "message_id"])
+# Written out because SQLAlchemy 1.4 cannot cache its ON CONFLICT constructs and would
+# compile the statement anew for every message; SQLite (3.24+) and PostgreSQL share it.
+_INSERT_IF_NEW = text(
+    "INSERT INTO inbound_events (platform, message_id, status, received_at) "
+    "VALUES (:platform, :message_id, 'processing', :received_at) "
+    "ON CONFLICT (platform, message_id) DO NOTHING"
+).bindparams(bindparam("received_at", type_=UTCDateTime()))
 
 
 def _insert_if_new(session: Session, platform: str, message_id: str) -> bool:
-    values = {"platform": platform, "message_id": message_id, "status": "processing", "received_at": utcnow()}
-    dialect = session.get_bind().dialect.name
-    if dialect in ("sqlite", "postgresql"):
-        return session.execute(_insert_ignoring_duplicate(dialect), values).rowcount == 1
+    values = {"platform": platform, "message_id": message_id, "received_at": utcnow()}
+    if session.get_bind().dialect.name in ("sqlite", "postgresql"):
+        return session.execute(_INSERT_IF_NEW, values).rowcount == 1
     try:  # other databases: let the unique constraint refuse the duplicate
         with session.begin_nested():
-            session.add(InboundEvent(**values))
+            session.add(InboundEvent(status="processing", **values))
         return True
     except IntegrityError:
         return False

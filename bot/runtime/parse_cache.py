@@ -10,7 +10,7 @@ old model's results.
 """
 from __future__ import annotations
 
-import copy
+import json
 from collections import OrderedDict
 from typing import Any, Dict
 
@@ -22,7 +22,7 @@ class ParseCache:
         self.size = max(int(size), 0)
         self.hits = 0
         self.misses = 0
-        self._entries: "OrderedDict[str, Dict[str, Any]]" = OrderedDict()
+        self._entries: "OrderedDict[str, str]" = OrderedDict()  # text -> parse data as JSON
         self._processor: Any = None
 
     async def parse(self, agent: Any, text: str) -> Dict[str, Any]:
@@ -35,11 +35,11 @@ class ParseCache:
         if found is not None:
             self._entries.move_to_end(text)
             self.hits += 1
-            return copy.deepcopy(found)  # Rasa adds to the parse data it is handed
+            return json.loads(found)  # a fresh copy: Rasa adds to the parse data it is handed
         self.misses += 1
         parse_data = await agent.parse_message(text)
         if self.size:
-            self._entries[text] = copy.deepcopy(parse_data)
+            self._entries[text] = json.dumps(parse_data)
             if len(self._entries) > self.size:
                 self._entries.popitem(last=False)
         return parse_data

@@ -15,12 +15,10 @@ from rasa_sdk.events import ConversationPaused, EventType
 from actions.common import chat_user, now, reply_language
 from bot.db import session_scope
 from bot.handoff.hours import BusinessHours
-from bot.handoff.tickets import open_ticket
+from bot.handoff.tickets import TRANSCRIPT_EVENTS, open_ticket
 from bot.i18n.formatting import format_date
 from bot.loyalty.members import find_linked_member
 from bot.settings import get_settings
-
-TRANSCRIPT_EVENTS = 40  # how far back the ticket's transcript reaches
 
 
 def _transcript(tracker: Tracker) -> List[Tuple[str, str, datetime]]:

@@ -36,7 +36,7 @@ _GROUP_FOR_MESSAGE = (  # built once, as it runs for every group message
 def group_for_message(session: Session, platform: str, chat_id: str, title: Optional[str]) -> Any:
     """What a message needs of its group (language, answer_questions), read as plain
     columns; the ORM row is only loaded to create the group or follow a rename."""
-    row = session.execute(_GROUP_FOR_MESSAGE, {"platform": platform, "chat_id": chat_id}).first()
+    row = session.connection().execute(_GROUP_FOR_MESSAGE, {"platform": platform, "chat_id": chat_id}).first()
     if row is None or (title and row.title != title):
         return register_group(session, platform, chat_id, title)
     return row

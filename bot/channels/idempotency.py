@@ -1,8 +1,9 @@
 """One answer per platform message id, however often the platform retries.
 
 Every inbound message passes through here twice, so the statements are built once and
-are plain ones (an INSERT … ON CONFLICT DO NOTHING, an UPDATE) rather than ORM loads:
-building and keying a statement costs SQLAlchemy more than SQLite takes to run it.
+are plain ones (an INSERT … ON CONFLICT DO NOTHING, an UPDATE) run on the session's
+connection rather than ORM loads: building and keying a statement, and the ORM's
+execution layer, cost SQLAlchemy more than SQLite takes to run it.
 """
 from __future__ import annotations
 
@@ -36,11 +37,13 @@ def claim(session: Session, platform: str, message_id: str) -> Claim:
 
     The unique constraint decides, so two deliveries racing each other still yield one
     answer (the loser gets an empty reply list while the winner is still working).
+    The caller's transaction must commit before the bot runs, so that a retry arriving
+    meanwhile finds the claim.
     """
     if _insert_if_new(session, platform, message_id):
-        session.commit()  # visible to a concurrent retry before the bot even starts
         return Claim(is_new=True)
-    stored = session.execute(_STORED_RESPONSE, {"of_platform": platform, "of_message_id": message_id}).scalar_one()
+    stored = session.connection().execute(
+        _STORED_RESPONSE, {"of_platform": platform, "of_message_id": message_id}).scalar_one()
     return Claim(is_new=False, stored_response=stored)
 
 
@@ -56,7 +59,7 @@ _INSERT_IF_NEW = text(
 def _insert_if_new(session: Session, platform: str, message_id: str) -> bool:
     values = {"platform": platform, "message_id": message_id, "received_at": utcnow()}
     if session.get_bind().dialect.name in ("sqlite", "postgresql"):
-        return session.execute(_INSERT_IF_NEW, values).rowcount == 1
+        return session.connection().execute(_INSERT_IF_NEW, values).rowcount == 1
     try:  # other databases: let the unique constraint refuse the duplicate
         with session.begin_nested():
             session.add(InboundEvent(status="processing", **values))
@@ -66,4 +69,5 @@ def _insert_if_new(session: Session, platform: str, message_id: str) -> bool:
 
 
 def finish(session: Session, platform: str, message_id: str, response: Dict[str, Any]) -> None:
-    session.execute(_FINISH, {"of_platform": platform, "of_message_id": message_id, "new_response": response})
+    session.connection().execute(
+        _FINISH, {"of_platform": platform, "of_message_id": message_id, "new_response": response})

@@ -15,6 +15,10 @@ OPEN, RESOLVED = "open", "resolved"
 REASONS = ("customer_request", "fallback", "link_locked")
 VIEWS = ("unassigned", "mine", "open", "resolved")
 
+# How far back (in Rasa events) a ticket's transcript reaches; the Rasa server sends the
+# action server this many recent events (bot/runtime/rasa_patches.py).
+TRANSCRIPT_EVENTS = 40
+
 
 class TicketError(Exception):
     """An operation the ticket's state or ownership does not allow (HTTP 409/403)."""
@@ -49,7 +53,7 @@ _OPEN_TICKET_BRIEF = (
 
 def open_ticket_brief(session: Session, platform: str, user_id: str) -> Optional[Row]:
     """Just (id, created_at) of the customer's open ticket: the channel asks on every message."""
-    return session.execute(_OPEN_TICKET_BRIEF, {"platform": platform, "user_id": user_id}).first()
+    return session.connection().execute(_OPEN_TICKET_BRIEF, {"platform": platform, "user_id": user_id}).first()
 
 
 def open_ticket(session: Session, *, platform: str, user_id: str, conversation_id: str, reason: str,

@@ -19,9 +19,14 @@ Every call to the action server opened a new aiohttp session and TCP connection 
 each endpoint now keeps one session per event loop, with keep-alive connections that are
 dropped before the action server (Sanic, 5 s) would close them.
 
+Each action-server call carried every event of the conversation, JSON-encoded (~7 %); it
+now carries the last TRANSCRIPT_EVENTS (40) events, which is everything our actions read
+(the latest message and slots travel separately, in full).
+
 Rasa deep-copies the values it passes to debug log calls in the processor and the rule
-and memoization policies (~5 %), even when debug logging is off and the copies are
-thrown away; those modules now copy only when debug logging is on.
+and memoization policies (~5 %), and the rule policy formats all states as text for one
+of them (~2 %), even when debug logging is off and the result is thrown away; they now
+do so only when debug logging is on.
 
 Policies rebuilt the conversation's dialogue states from its first event before every
 prediction (~25 %); they are now resumed from the previous call (bot/runtime/dialogue_states.py).
@@ -64,6 +69,7 @@ def apply() -> None:
     _reuse_endpoint_sessions()
     dialogue_states.apply()
     _copy_for_debug_logs_only()
+    _recent_events_to_action_server()
     _applied = True
 
 
@@ -199,3 +205,31 @@ def _copy_for_debug_logs_only() -> None:
     # every copy.deepcopy in these modules is an argument of a structlogger.debug call
     for module in (processor, memoization, rule_policy):
         module.copy = _DebugLogCopy()
+
+    # the rule policy formats every state as text, only for the same debug log
+    format_states = rule_policy.RulePolicy.format_tracker_states
+
+    def format_tracker_states(states):
+        return format_states(states) if logging.getLogger().isEnabledFor(logging.DEBUG) else []
+
+    rule_policy.RulePolicy.format_tracker_states = staticmethod(format_tracker_states)
+
+
+def _recent_events_to_action_server() -> None:
+    import rasa
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.core.trackers import EventVerbosity
+
+    from bot.handoff.tickets import TRANSCRIPT_EVENTS
+
+    def _action_call_format(self, tracker, domain) -> Dict[str, Any]:
+        """Rasa's request body, with only the recent events."""
+        state = tracker.current_state(EventVerbosity.NONE)
+        state["events"] = [event.as_dict() for event in list(tracker.events)[-TRANSCRIPT_EVENTS:]]
+        result = {"next_action": self._name, "sender_id": tracker.sender_id, "tracker": state,
+                  "version": rasa.__version__}
+        if not self._is_selective_domain_enabled() or domain.does_custom_action_explicitly_need_domain(self.name()):
+            result["domain"] = domain.as_dict()
+        return result
+
+    RemoteAction._action_call_format = _action_call_format

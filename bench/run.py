@@ -48,6 +48,16 @@ def throughput_rounds(servers, stock_url: str, stock_pid: int) -> Dict[str, List
     return rounds
 
 
+def parse_cache_stats(servers) -> Dict:
+    """How many of our parses the cache answered (PARSE_CACHE_SIZE=0 turns it off)."""
+    import urllib.request
+
+    with urllib.request.urlopen(f"{servers.rasa_url}/webhooks/community/", timeout=10) as response:
+        stats = json.loads(response.read())["parse_cache"]
+    looked_up = stats["hits"] + stats["misses"]
+    return {**stats, "hit_rate": round(stats["hits"] / looked_up, 3) if looked_up else None}
+
+
 def long_conversation(servers) -> Dict[str, float]:
     texts = ["hello", "any promotions?", "are you a bot?", "thanks", "有什么活动", "你好"]
     latencies = [post_community(servers, community_event(texts[n % len(texts)], "long_user", "long-group"))
@@ -129,6 +139,7 @@ def main() -> int:
             with running_stock_bot() as (stock_url, stock_process, stock_start):
                 report["start_up_seconds"] = {"ours": ours_start, "stock": round(stock_start, 1)}
                 report["rounds_detail"] = throughput_rounds(servers, stock_url, stock_process.pid)
+                report["parse_cache"] = parse_cache_stats(servers)
                 report["peak_memory_mb"] = {"stock": peak_rss_mb([stock_process.pid])}
             report["long_conversation"] = long_conversation(servers)
             report["fanout"] = fanout(servers)
@@ -153,6 +164,9 @@ def print_table(report: Dict) -> None:
     print(f"{'peak memory MB':<22}{report['peak_memory_mb']['stock']:>16}{report['peak_memory_mb']['ours']:>12}")
     print(f"{'start-up s':<22}{report['start_up_seconds']['stock']:>16}{report['start_up_seconds']['ours']:>12}")
     print(f"\nthroughput ratio ours/stock: {s['throughput_ratio']}x")
+    cache = report["parse_cache"]
+    print(f"our parse cache: {cache['hits']} hits, {cache['misses']} misses (hit rate {cache['hit_rate']}, "
+          f"size {cache['size']}; PARSE_CACHE_SIZE=0 turns it off)")
     lc = report["long_conversation"]
     print(f"long conversation: p50 {lc['p50_ms_first_10']} ms (messages 1-10) vs {lc['p50_ms_last_10']} ms "
           f"(last 10 of {lc['messages']}): {lc['ratio']}x")

@@ -174,3 +174,23 @@ def test_outbound_delivery_is_retried_until_the_receiver_is_back(bot_servers, re
     delivered = receiver.wait_for(lambda got: any(m.get("in_reply_to") == message_id for m in got), 20)
     assert [m for m in delivered if m.get("in_reply_to") == message_id]
     assert receiver.fail_next == 0
+
+
+def cache_stats(servers):
+    import urllib.request
+
+    with urllib.request.urlopen(f"{servers.rasa_url}/webhooks/community/", timeout=10) as response:
+        return json.loads(response.read())["parse_cache"]
+
+
+def test_a_text_seen_before_is_answered_without_parsing_it_again(bot_servers):
+    before = cache_stats(bot_servers)
+    text = "are there any promotions this week?"
+    _, first = post_event(bot_servers, group_message(text, fresh("u")))
+    _, second = post_event(bot_servers, group_message(text, fresh("u")))
+    after = cache_stats(bot_servers)
+    # parsed at most once (another test may have asked it already), the second from the cache
+    assert after["hits"] + after["misses"] == before["hits"] + before["misses"] + 2
+    assert after["misses"] <= before["misses"] + 1 and after["hits"] >= before["hits"] + 1
+    assert texts_to(first, "group") == texts_to(second, "group")
+    assert "Winter sale" in texts_to(second, "group")[0]

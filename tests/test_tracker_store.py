@@ -61,3 +61,60 @@ def test_a_paused_conversation_stays_paused():
 def test_short_conversations_are_left_alone():
     tracker = long_tracker(3)
     assert compact(tracker, DOMAIN, keep_events=500) is tracker
+
+
+def test_a_conversation_is_kept_as_a_live_tracker():
+    store = CompactingTrackerStore(DOMAIN)
+    tracker = long_tracker(3)
+    asyncio.run(store.save(tracker))
+    assert asyncio.run(store.retrieve(tracker.sender_id)) is tracker  # no JSON round trip, no replay
+
+
+def test_only_new_events_are_published_to_an_event_broker():
+    from rasa.core.brokers.broker import EventBroker
+
+    class CollectingBroker(EventBroker):  # our own stand-in for Kafka/RabbitMQ
+        def __init__(self):
+            self.published = []
+
+        def publish(self, event):
+            self.published.append(event)
+
+    broker = CollectingBroker()
+    store = CompactingTrackerStore(DOMAIN, event_broker=broker)
+    tracker = long_tracker(2)
+    asyncio.run(store.save(tracker))
+    first = len(broker.published)
+    assert first == len(tracker.events)
+    tracker = asyncio.run(store.retrieve(tracker.sender_id))
+    tracker.update(UserUttered("again", {"name": "greet", "confidence": 1.0}))
+    tracker.update(ActionExecuted("utter_greet"))
+    asyncio.run(store.save(tracker))
+    assert [event["event"] for event in broker.published[first:]] == ["user", "action"]
+
+
+def test_a_deployed_domain_gets_trackers_with_its_slots():
+    store = CompactingTrackerStore(DOMAIN)
+    tracker = long_tracker(3)
+    asyncio.run(store.save(tracker))
+    bigger = DOMAIN.merge(Domain.from_dict({"slots": {"favourite_store": {
+        "type": "text", "mappings": [{"type": "custom"}]}}}))
+    store.domain = bigger
+    loaded = asyncio.run(store.retrieve(tracker.sender_id))
+    assert "favourite_store" in loaded.slots
+    assert list(loaded.events) == list(tracker.events)
+    assert loaded.get_slot("preferred_language") == "zh"
+
+
+def test_only_the_latest_session_is_handed_back():
+    from rasa.shared.core.events import SessionStarted
+
+    store = CompactingTrackerStore(DOMAIN, max_events=1000)
+    tracker = long_tracker(3)
+    tracker.update(ActionExecuted("action_session_start"))
+    tracker.update(SessionStarted())
+    tracker.update(SlotSet("language", "zh"))
+    tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
+    asyncio.run(store.save(tracker))
+    loaded = asyncio.run(store.retrieve(tracker.sender_id))
+    assert len(loaded.events) == 4 and loaded.get_slot("language") == "zh"

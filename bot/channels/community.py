@@ -15,7 +15,7 @@ from sanic.request import Request
 from bot.channels.contract import SIGNATURE_HEADER, BadRequest
 from bot.channels.outbound import OutboundDispatcher
 from bot.channels.service import CommunityService
-from bot.runtime import rasa_patches
+from bot.runtime import memory, rasa_patches
 from bot.settings import get_settings
 
 rasa_patches.apply()  # this module is loaded by the Rasa server at start-up
@@ -60,6 +60,7 @@ class CommunityInput(InputChannel):
 
         @blueprint.listener("after_server_start")
         async def start_dispatcher(app, loop) -> None:
+            memory.settle_after_model_load()  # the model is loaded before the server starts
             await dispatcher.start()
 
         @blueprint.listener("before_server_stop")

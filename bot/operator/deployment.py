@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from bot.db.models import ModelDeployment, ModelJob
 from bot.db.types import utcnow
 from bot.operator.yaml_files import ContentError
+from bot.runtime import memory
 
 
 def _rows(session: Session) -> List[ModelDeployment]:
@@ -97,3 +98,4 @@ async def hot_swap(agent: Any, model_path: Path) -> None:
     if hasattr(agent.nlg, "responses"):
         agent.nlg.responses = processor.domain.responses
     agent._set_fingerprint(None)
+    memory.settle_after_model_load()

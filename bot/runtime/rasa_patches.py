@@ -3,8 +3,9 @@
 Profiling the server under 20 concurrent conversations (py-spy, see the performance notes)
 showed ~20 % of its CPU in `RemoteAction._validate_action_result`: Rasa calls
 `jsonschema.validate()` for every action-server response, and that re-checks the schema
-against the JSON-Schema metaschema each time. We compile the validator once; responses are
-validated exactly as before.
+against the JSON-Schema metaschema each time. Responses are still validated against the
+same schema, with compiled validators and each event checked only against the event
+schemas of its name (bot/runtime/action_responses.py).
 
 The same profile showed ~20 % in `DaskGraphRunner.run` rebuilding (and deep-copying) the
 minimal graph schema for every message; the graph it builds only references components
@@ -38,7 +39,7 @@ import logging
 import weakref
 from typing import Any, Dict
 
-from bot.runtime import dialogue_states
+from bot.runtime import action_responses, dialogue_states
 
 _applied = False
 
@@ -47,23 +48,7 @@ def apply() -> None:
     global _applied
     if _applied:
         return
-    from jsonschema import ValidationError, validators
-    from rasa.core.actions.action import RemoteAction
-    from rasa.shared.constants import DOCS_BASE_URL
-
-    schema = RemoteAction.action_response_format_spec()
-    validator = validators.validator_for(schema)(schema)
-
-    def _validate_action_result(self, result: Dict[str, Any]) -> bool:
-        try:
-            validator.validate(result)
-            return True
-        except ValidationError as error:
-            error.message += (". Failed to validate Action server response from API, make sure your response "
-                              f"from the Action endpoint is valid. See {DOCS_BASE_URL}/custom-actions")
-            raise error
-
-    RemoteAction._validate_action_result = _validate_action_result
+    action_responses.install()
     _cache_graph_per_targets()
     _cache_event_types()
     _reuse_endpoint_sessions()

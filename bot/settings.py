@@ -81,6 +81,8 @@ class Settings:
     max_body_bytes: int = field(default_factory=lambda: _env_int("MAX_BODY_BYTES", 65536))
     # How many recently seen texts keep their NLU result (0: parse every message).
     parse_cache_size: int = field(default_factory=lambda: _env_int("PARSE_CACHE_SIZE", 5000))
+    # How many inbound messages are worked on at once (the rest wait in arrival order).
+    max_concurrent_messages: int = field(default_factory=lambda: _env_int("MAX_CONCURRENT_MESSAGES", 4))
     group_prefixes: Tuple[str, ...] = field(
         default_factory=lambda: _env_list("GROUP_PREFIXES", "/bot,#bot,@bot,小助手")
     )

@@ -102,3 +102,18 @@ def test_a_tracker_rebuilt_with_other_events_starts_over():
     for event in conversation(3):
         tracker.update(event)
     assert RESUMED(DOMAIN, tracker) == RASA(DOMAIN, tracker)
+
+
+def test_remembered_applied_events_equal_rasa_after_every_event():
+    from bot.runtime.dialogue_states import remembered_applied_events
+
+    rasa_applied = DialogueStateTracker.applied_events
+    remembered = remembered_applied_events(rasa_applied)
+    for seed in range(40):
+        tracker = DialogueStateTracker("c", DOMAIN.slots)
+        for event in conversation(seed):
+            tracker.update(event)
+            first = remembered(tracker)
+            assert first == rasa_applied(tracker) == remembered(tracker), seed
+            first.clear()  # a caller changing its list changes nobody else's
+            assert remembered(tracker) == rasa_applied(tracker)

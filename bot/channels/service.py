@@ -1,6 +1,7 @@
 """Handles one platform event end to end: checks, routing, Rasa, replies, outbox."""
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
@@ -45,6 +46,13 @@ class CommunityService:
         self.on_new_message = on_new_message
         self.db_url = db_url
         self.parse_cache = ParseCache(settings.parse_cache_size)
+        # At most this many messages are worked on at once; the others wait their turn in
+        # arrival order. One process has one core's worth of Python: twenty interleaved
+        # messages each took twenty times as long, and messages with action-server calls
+        # went to the back of the queue at every call (p95 ~300 ms at 20 concurrent
+        # customers); four at a time keep the core busy while one waits on the action
+        # server, and finish each message sooner (p95 ~150-220 ms, more throughput too).
+        self._working = asyncio.Semaphore(max(settings.max_concurrent_messages, 1))
 
     async def handle_request(self, body: bytes, signature: Optional[str], agent: Any) -> Dict[str, Any]:
         if len(body) > self.settings.max_body_bytes:
@@ -53,6 +61,10 @@ class CommunityService:
         return await self.handle_event(parse_event(body, self.settings.max_text_length), agent)
 
     async def handle_event(self, event: Event, agent: Any) -> Dict[str, Any]:
+        async with self._working:
+            return await self._handle_event(event, agent)
+
+    async def _handle_event(self, event: Event, agent: Any) -> Dict[str, Any]:
         if event.type == "member_joined":
             return self._welcome(event)
         if event.sender.is_bot or event.sender.id in self.settings.bot_user_ids:

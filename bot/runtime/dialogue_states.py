@@ -12,6 +12,9 @@ events before are unchanged, so the states describing them are too. Whenever res
 could differ from a full replay (an event that rewinds history, a restart or new session,
 or any form/loop, whose repeated executions Rasa folds away), the full replay runs as
 before. A test compares both on every prefix of many conversations.
+
+`applied_events()` (the events minus those rewound), which Rasa recomputes from the first
+event several times per message, is likewise remembered until the next event arrives.
 """
 from __future__ import annotations
 
@@ -160,9 +163,33 @@ def incremental_states(original: Callable) -> Callable:
     return states_for_tracker_history
 
 
+
+
+_APPLIED_ATTRIBUTE = "_applied_events"
+
+
+def remembered_applied_events(original: Callable) -> Callable:
+    """Wraps Rasa's `DialogueStateTracker.applied_events` (the `original`): the result is
+    remembered until an event is added, and each caller gets its own list."""
+
+    def applied_events(self: DialogueStateTracker) -> List[Event]:
+        events = self.events
+        if not events:
+            return original(self)
+        remembered = self.__dict__.get(_APPLIED_ATTRIBUTE)
+        if remembered is not None and remembered[0] == len(events) and remembered[1] is events[-1]:
+            return list(remembered[2])
+        result = original(self)
+        self.__dict__[_APPLIED_ATTRIBUTE] = (len(events), events[-1], result)
+        return list(result)
+
+    return applied_events
+
+
 def apply() -> None:
     if getattr(Domain.states_for_tracker_history, "_incremental", False):
         return
     patched = incremental_states(Domain.states_for_tracker_history)
     patched._incremental = True
     Domain.states_for_tracker_history = patched
+    DialogueStateTracker.applied_events = remembered_applied_events(DialogueStateTracker.applied_events)

@@ -24,6 +24,10 @@ Each action-server call carried every event of the conversation, JSON-encoded (~
 now carries the last TRANSCRIPT_EVENTS (40) events, which is everything our actions read
 (the latest message and slots travel separately, in full).
 
+The rule policy compared every remaining rule with every earlier turn of the conversation,
+although a rule shorter than the turns already compared matches whatever came before; it
+now stops once the turns compared outnumber the longest remaining rule (~8 %).
+
 Before every action Rasa copies the tracker by replaying all its events (~6 %); the copy
 now takes the tracker's state directly (bot/runtime/tracker_copy.py).
 
@@ -57,6 +61,7 @@ def apply() -> None:
     _reuse_endpoint_sessions()
     dialogue_states.apply()
     tracker_copy.apply()
+    _stop_rule_matching_past_the_longest_rule()
     _copy_for_debug_logs_only()
     _recent_events_to_action_server()
     _applied = True
@@ -222,3 +227,19 @@ def _recent_events_to_action_server() -> None:
         return result
 
     RemoteAction._action_call_format = _action_call_format
+
+
+def _stop_rule_matching_past_the_longest_rule() -> None:
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    def _get_possible_keys(self, lookup: Dict[str, Any], states: list) -> set:
+        """Rasa's, minus the turns no remaining rule reaches back to (where
+        `_is_rule_applicable` is True for every rule that is shorter)."""
+        possible_keys = set(lookup.keys())
+        for turn, state in enumerate(reversed(states)):
+            if turn >= max((len(self._rule_key_to_state(key)) for key in possible_keys), default=0):
+                break
+            possible_keys = {key for key in possible_keys if self._is_rule_applicable(key, turn, state)}
+        return possible_keys
+
+    RulePolicy._get_possible_keys = _get_possible_keys

@@ -17,7 +17,7 @@ from typing import Callable
 
 from rasa.shared.core.trackers import DialogueStateTracker
 
-_NOT_COPIED = ("_incremental_states",)  # per-tracker caches start empty in a copy
+_NOT_COPIED = ("_incremental_states", "_applied_events")  # a copy's caches start empty
 
 
 def quick_copy(original: Callable) -> Callable:

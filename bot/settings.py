@@ -83,6 +83,8 @@ class Settings:
     parse_cache_size: int = field(default_factory=lambda: _env_int("PARSE_CACHE_SIZE", 5000))
     # How many inbound messages are worked on at once (the rest wait in arrival order).
     max_concurrent_messages: int = field(default_factory=lambda: _env_int("MAX_CONCURRENT_MESSAGES", 4))
+    # How long the Rasa server waits for one action-server call (Rasa's own default is 5 min).
+    action_timeout_seconds: int = field(default_factory=lambda: _env_int("ACTION_TIMEOUT_SECONDS", 30))
     group_prefixes: Tuple[str, ...] = field(
         default_factory=lambda: _env_list("GROUP_PREFIXES", "/bot,#bot,@bot,小助手")
     )

@@ -31,6 +31,11 @@ now stops once the turns compared outnumber the longest remaining rule (~8 %).
 Before every action Rasa copies the tracker by replaying all its events (~6 %); the copy
 now takes the tracker's state directly (bot/runtime/tracker_copy.py).
 
+Rasa waits up to 5 minutes for an action-server call. Since only a few messages are worked
+on at once (bot/channels/service.py), a stuck action server would hold them all that long;
+calls now give up after ACTION_TIMEOUT_SECONDS (30), and Rasa carries on as it does for
+any failed action.
+
 Rasa deep-copies the values it passes to debug log calls in the processor and the rule
 and memoization policies (~5 %), and the rule policy formats all states as text for one
 of them (~2 %), even when debug logging is off and the result is thrown away; they now
@@ -64,6 +69,7 @@ def apply() -> None:
     _stop_rule_matching_past_the_longest_rule()
     _copy_for_debug_logs_only()
     _recent_events_to_action_server()
+    _bound_action_calls()
     _applied = True
 
 
@@ -243,3 +249,11 @@ def _stop_rule_matching_past_the_longest_rule() -> None:
         return possible_keys
 
     RulePolicy._get_possible_keys = _get_possible_keys
+
+
+def _bound_action_calls() -> None:
+    from rasa.core.actions import action
+
+    from bot.settings import get_settings
+
+    action.DEFAULT_REQUEST_TIMEOUT = max(get_settings().action_timeout_seconds, 1)

@@ -187,9 +187,6 @@ def remembered_applied_events(original: Callable) -> Callable:
 
 
 def apply() -> None:
-    if getattr(Domain.states_for_tracker_history, "_incremental", False):
-        return
-    patched = incremental_states(Domain.states_for_tracker_history)
-    patched._incremental = True
-    Domain.states_for_tracker_history = patched
+    """Called once, by bot.runtime.rasa_patches.apply()."""
+    Domain.states_for_tracker_history = incremental_states(Domain.states_for_tracker_history)
     DialogueStateTracker.applied_events = remembered_applied_events(DialogueStateTracker.applied_events)

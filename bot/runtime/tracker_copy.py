@@ -42,8 +42,5 @@ def quick_copy(original: Callable) -> Callable:
 
 
 def apply() -> None:
-    if getattr(DialogueStateTracker.copy, "_quick", False):
-        return
-    patched = quick_copy(DialogueStateTracker.copy)
-    patched._quick = True
-    DialogueStateTracker.copy = patched
+    """Called once, by bot.runtime.rasa_patches.apply()."""
+    DialogueStateTracker.copy = quick_copy(DialogueStateTracker.copy)

@@ -69,7 +69,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     servers = BotServers(model=model_to_serve(settings, ensure_model), host=settings.host,
-                         rasa_port=settings.rasa_port, action_port=settings.action_port)
+                         rasa_port=settings.rasa_port, action_port=settings.action_port,
+                         action_host=settings.action_host)
     print("Starting the action server and the Rasa server (Ctrl-C stops both) ...")
     servers.start()
     demo = f"{servers.rasa_url}/webhooks/community/demo" if settings.demo_enabled else "(off: DEMO_ENABLED)"

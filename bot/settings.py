@@ -41,16 +41,30 @@ def _env_map(name: str) -> Dict[str, str]:
     return {key.strip(): value.strip() for key, value in pairs}
 
 
-def _webhook_secret() -> str:
-    """COMMUNITY_WEBHOOK_SECRET, else a random secret kept in var/ (never committed)."""
-    configured = _env("COMMUNITY_WEBHOOK_SECRET", "")
+def _env_flag(name: str, default: bool) -> bool:
+    return _env(name, "true" if default else "false").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _secret(name: str, file_name: str) -> str:
+    """The setting `name`, else a random secret kept in var/<file_name> (never committed),
+    so that every process of one installation shares it without any configuration."""
+    configured = _env(name, "")
     if configured:
         return configured
-    path = PROJECT_ROOT / "var" / "webhook_secret"
+    path = PROJECT_ROOT / "var" / file_name
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
         path.write_text(secrets.token_hex(32))
     return path.read_text().strip()
+
+
+def _webhook_secret() -> str:
+    return _secret("COMMUNITY_WEBHOOK_SECRET", "webhook_secret")
+
+
+def _action_server_token() -> str:
+    return _secret("ACTION_SERVER_TOKEN", "action_server_token")
 
 
 def _default_database_url() -> str:
@@ -65,11 +79,17 @@ class Settings:
     rasa_port: int = field(default_factory=lambda: _env_int("RASA_PORT", 5005))
     action_port: int = field(default_factory=lambda: _env_int("ACTION_PORT", 5055))
     host: str = field(default_factory=lambda: _env("BOT_HOST", "127.0.0.1"))
+    # The action server answers only the Rasa server: loopback, and a shared secret.
+    action_host: str = field(default_factory=lambda: _env("ACTION_HOST", "127.0.0.1"))
+    action_server_token: str = field(default_factory=_action_server_token)
     default_language: str = field(default_factory=lambda: _env("DEFAULT_LANGUAGE", "zh"))
     default_timezone: str = field(default_factory=lambda: _env("DEFAULT_TIMEZONE", "Asia/Shanghai"))
     currency: str = field(default_factory=lambda: _env("CURRENCY", "CNY"))
     link_max_attempts: int = field(default_factory=lambda: _env_int("LINK_MAX_ATTEMPTS", 3))
     link_lock_minutes: int = field(default_factory=lambda: _env_int("LINK_LOCK_MINUTES", 30))
+    # Wrong answers for one member code, from any chat, before that code is locked.
+    link_code_max_failures: int = field(default_factory=lambda: _env_int("LINK_CODE_MAX_FAILURES", 5))
+    link_code_window_minutes: int = field(default_factory=lambda: _env_int("LINK_CODE_WINDOW_MINUTES", 60))
     points_expiry_window_days: int = field(
         default_factory=lambda: _env_int("POINTS_EXPIRY_WINDOW_DAYS", 30)
     )
@@ -79,6 +99,17 @@ class Settings:
     webhook_secret: str = field(default_factory=_webhook_secret)
     max_text_length: int = field(default_factory=lambda: _env_int("MAX_TEXT_LENGTH", 2000))
     max_body_bytes: int = field(default_factory=lambda: _env_int("MAX_BODY_BYTES", 65536))
+    # Agent and operator API requests (a story, an intent's examples) may be larger.
+    max_api_body_bytes: int = field(default_factory=lambda: _env_int("MAX_API_BODY_BYTES", 262144))
+    # The signed timestamp of a webhook request may be this far from our clock.
+    webhook_max_skew_seconds: int = field(default_factory=lambda: _env_int("WEBHOOK_MAX_SKEW_SECONDS", 300))
+    # Accept the old contract (a signature over the body alone, member_joined without event_id):
+    # replayable, so only while an adapter is being upgraded.
+    webhook_legacy_signatures: bool = field(
+        default_factory=lambda: _env_flag("WEBHOOK_LEGACY_SIGNATURES", False))
+    # A message being answered for longer than this is taken again by a retry of the same id
+    # (the process answering it is presumed dead).
+    message_lease_seconds: int = field(default_factory=lambda: _env_int("MESSAGE_LEASE_SECONDS", 120))
     # How many recently seen texts keep their NLU result (0: parse every message).
     parse_cache_size: int = field(default_factory=lambda: _env_int("PARSE_CACHE_SIZE", 5000))
     # How many inbound messages are worked on at once (the rest wait in arrival order).
@@ -99,9 +130,20 @@ class Settings:
     outbound_max_backoff_seconds: int = field(
         default_factory=lambda: _env_int("OUTBOUND_MAX_BACKOFF_SECONDS", 300)
     )
-    demo_enabled: bool = field(
-        default_factory=lambda: _env("DEMO_ENABLED", "true").lower() in ("1", "true", "yes")
-    )
+    # The browser demo: off unless asked for (`make run` asks for it on a local machine).
+    demo_enabled: bool = field(default_factory=lambda: _env_flag("DEMO_ENABLED", False))
+    # Logins: failed attempts allowed per account and per client address within the window.
+    login_max_failures: int = field(default_factory=lambda: _env_int("LOGIN_MAX_FAILURES", 5))
+    login_max_failures_per_address: int = field(
+        default_factory=lambda: _env_int("LOGIN_MAX_FAILURES_PER_ADDRESS", 20))
+    login_lock_minutes: int = field(default_factory=lambda: _env_int("LOGIN_LOCK_MINUTES", 15))
+    # Console cookies carry the Secure flag (always on when a request arrives over HTTPS).
+    cookie_secure: bool = field(default_factory=lambda: _env_flag("COOKIE_SECURE", False))
+    # Origins besides the server's own that may send cookie-authenticated requests.
+    allowed_origins: Tuple[str, ...] = field(default_factory=lambda: _env_list("ALLOWED_ORIGINS", ""))
+    # Days after which stored inbound answers and delivered outbox payloads lose their
+    # text (0 = keep them forever).
+    retention_days: int = field(default_factory=lambda: _env_int("RETENTION_DAYS", 30))
     # Hand-off to people
     # empty = always open, so an empty value is not "unset" here
     business_hours: str = field(default_factory=lambda: os.environ.get("BUSINESS_HOURS", "09:00-21:00"))
@@ -127,7 +169,13 @@ class Settings:
 
     @property
     def action_server_url(self) -> str:
-        return f"http://{self.host}:{self.action_port}/webhook"
+        return f"http://{self.action_host}:{self.action_port}/webhook"
+
+    @property
+    def max_request_bytes(self) -> int:
+        """Sanic's limit: a little above the largest request any route accepts, so an
+        oversized body is refused before it is read."""
+        return max(self.max_body_bytes, self.max_api_body_bytes) + 4096
 
     @property
     def is_sqlite(self) -> bool:

@@ -33,6 +33,7 @@ class BotServers:
     host: str = "127.0.0.1"
     rasa_port: int = 5005
     action_port: int = 5055
+    action_host: str = "127.0.0.1"
     env: Dict[str, str] = field(default_factory=dict)
     log_dir: Optional[Path] = None
     processes: List[subprocess.Popen] = field(default_factory=list)
@@ -43,13 +44,18 @@ class BotServers:
 
     @property
     def action_url(self) -> str:
-        return f"http://{self.host}:{self.action_port}"
+        return f"http://{self.action_host}:{self.action_port}"
 
     def _environment(self) -> Dict[str, str]:
+        from bot.settings import get_settings
+
         env = {**os.environ, **self.env}
         env["ACTION_SERVER_URL"] = f"{self.action_url}/webhook"
-        env["SANIC_HOST"] = self.host  # rasa_sdk binds to this instead of 0.0.0.0
         env.setdefault("PYTHONPATH", str(PROJECT_ROOT))
+        if not env.get("ACTION_SERVER_TOKEN"):
+            # both servers must hold the same secret: the Rasa server sends it, the action
+            # server requires it (endpoints.yml reads it from the environment)
+            env["ACTION_SERVER_TOKEN"] = get_settings().action_server_token
         return env
 
     def _spawn(self, name: str, command: List[str]) -> subprocess.Popen:
@@ -66,7 +72,7 @@ class BotServers:
 
     def start(self, timeout: float = 180.0) -> "BotServers":
         python = sys.executable
-        self._spawn("actions", [python, "-m", "rasa_sdk", "--actions", "actions",
+        self._spawn("actions", [python, "-m", "bot.runtime.action_server", "--host", self.action_host,
                                 "--port", str(self.action_port)])
         self._spawn("rasa", [python, "-m", "rasa", "run", "--model", str(self.model),
                              "--endpoints", str(PROJECT_ROOT / "endpoints.yml"),

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Dict, Iterator, List
 
-from bot.channels.contract import SIGNATURE_HEADER, sign
+from bot.channels.contract import signed_headers
 from bot.db import session_scope
 from bot.db.migrate import upgrade
 from bot.runtime.servers import BotServers, free_port
@@ -47,7 +47,7 @@ def post_community(servers: BotServers, event: Dict) -> float:
     body = json.dumps(event, ensure_ascii=False).encode()
     request = urllib.request.Request(f"{servers.rasa_url}/webhooks/community/webhook", data=body,
                                      headers={"Content-Type": "application/json",
-                                              SIGNATURE_HEADER: sign(body, SECRET)})
+                                              **signed_headers(body, SECRET)})
     started = time.perf_counter()
     with urllib.request.urlopen(request, timeout=60) as response:
         response.read()

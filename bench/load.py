@@ -97,7 +97,7 @@ OUR_MIX = ["hello", "how many points do I have?", "any promotions?", "where is o
 def our_requests(url: str, secret: str, groups: int = 10) -> Callable[[int, int], Request]:
     """Customers spread over `groups` groups and their private chats; linked members, so the
     points and order answers hit the database."""
-    from bot.channels.contract import SIGNATURE_HEADER, sign
+    from bot.channels.contract import signed_headers
 
     rng = random.Random(7)
     customers = linked_customers()
@@ -111,6 +111,6 @@ def our_requests(url: str, secret: str, groups: int = 10) -> Callable[[int, int]
                            "sender": {"id": user, "name": user},
                            "message": {"id": f"{customer}-{sent}-{rng.random()}", "text": text,
                                        "mentions_bot": True}}, ensure_ascii=False).encode()
-        headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(body, secret)}
+        headers = {"Content-Type": "application/json", **signed_headers(body, secret)}
         return f"{url}/webhooks/community/webhook", body, headers
     return make

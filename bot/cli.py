@@ -88,11 +88,8 @@ The assistant is running.
   Action server:  {servers.action_url}/health
 """, flush=True)
     try:
-        code = servers.wait()
-        print(f"A server stopped (exit code {code}); stopping the other.")
-        return code or 1
-    except KeyboardInterrupt:
-        print("\nStopping ...")
+        return servers.supervise()  # restarts what crashes; SIGTERM or Ctrl-C stops all
+    except KeyboardInterrupt:  # a Ctrl-C before supervise() took over the signals
         return 0
     finally:
         servers.stop()
@@ -102,7 +99,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     """A terminal chat as one customer, in a private chat, through the signed community channel."""
     import uuid
 
-    from bot.channels.contract import SIGNATURE_HEADER, sign
+    from bot.channels.contract import signed_headers
 
     settings = get_settings()
     url = f"http://{settings.host}:{settings.rasa_port}/webhooks/community/webhook"
@@ -116,7 +113,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
                            "sender": {"id": args.user, "name": args.user},
                            "message": {"id": uuid.uuid4().hex, "text": text}}, ensure_ascii=False).encode()
         request = urllib.request.Request(url, data=body, headers={
-            "Content-Type": "application/json", SIGNATURE_HEADER: sign(body, settings.webhook_secret)})
+            "Content-Type": "application/json", **signed_headers(body, settings.webhook_secret)})
         with urllib.request.urlopen(request, timeout=30) as response:
             result = json.load(response)
         if result.get("status") == "handed_off":

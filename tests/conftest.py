@@ -82,7 +82,8 @@ def bot_servers(trained_model: Path, servers_db: str, receiver, tmp_path_factory
              "OUTBOUND_MAX_BACKOFF_SECONDS": "1",
              "WELCOME_INTERVAL_SECONDS": str(WELCOME_INTERVAL),
              "BUSINESS_HOURS": "",  # always open: replies must not depend on the clock
-             "SCHEDULER_SYNC_SECONDS": "1"},
+             "SCHEDULER_SYNC_SECONDS": "1",
+             "DEMO_ENABLED": "true"},
         log_dir=tmp_path_factory.mktemp("server-logs"),
     )
     servers.start()

@@ -39,19 +39,21 @@ def balance_of(db_url: str, member_code: str) -> str:
 
 
 def post_event(servers, event: Dict, secret: Optional[str] = None, raw: Optional[bytes] = None,
-               signature: Optional[str] = "auto"):
-    """Posts one community event; returns (HTTP status, JSON body)."""
+               signature: Optional[str] = "auto", timestamp: Optional[float] = None):
+    """Posts one community event, signed now (or at `timestamp`); returns (HTTP status, JSON body)."""
     import urllib.error
 
-    from bot.channels.contract import SIGNATURE_HEADER, sign
+    from bot.channels.contract import SIGNATURE_HEADER, TIMESTAMP_HEADER, signed_headers
     from tests.conftest import TEST_SECRET
 
     body = raw if raw is not None else json.dumps(event, ensure_ascii=False).encode()
     headers = {"Content-Type": "application/json"}
     if signature == "auto":
-        headers[SIGNATURE_HEADER] = sign(body, secret or TEST_SECRET)
+        headers.update(signed_headers(body, secret or TEST_SECRET, now=timestamp))
     elif signature is not None:
         headers[SIGNATURE_HEADER] = signature
+        if timestamp is not None:
+            headers[TIMESTAMP_HEADER] = str(int(timestamp))
     request = urllib.request.Request(f"{servers.rasa_url}/webhooks/community/webhook", data=body,
                                      headers=headers)
     try:

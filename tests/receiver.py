@@ -7,7 +7,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable, Dict, List
 
-from bot.channels.contract import SIGNATURE_HEADER, sign
+from bot.channels.contract import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 
 
 class Receiver:
@@ -34,7 +34,9 @@ class Receiver:
                         self.send_response(503)
                         self.end_headers()
                         return
-                    if self.headers.get(SIGNATURE_HEADER) != sign(body, receiver.secret):
+                    timestamp = self.headers.get(TIMESTAMP_HEADER) or ""
+                    if self.headers.get(SIGNATURE_HEADER) != sign(body, receiver.secret, timestamp) \
+                            or abs(time.time() - int(timestamp or 0)) > 300:
                         receiver.rejected_signatures += 1
                         self.send_response(401)
                         self.end_headers()

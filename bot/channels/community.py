@@ -5,6 +5,7 @@ POST /webhooks/community/webhook, and the browser demo under /webhooks/community
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
@@ -12,7 +13,7 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from bot.channels.contract import SIGNATURE_HEADER, BadRequest
+from bot.channels.contract import BadRequest, RetryLater
 from bot.channels.outbound import OutboundDispatcher
 from bot.channels.service import CommunityService
 from bot.runtime import memory, rasa_patches
@@ -51,11 +52,21 @@ class CommunityInput(InputChannel):
 
         @blueprint.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> response.HTTPResponse:
+            # Shielded: if the platform hangs up mid-message, the message is still answered,
+            # stored and queued, and its retry gets those replies instead of a second answer.
+            work = asyncio.ensure_future(
+                service.handle_request(request.body or b"", request.headers, request.app.ctx.agent))
             try:
-                result = await service.handle_request(
-                    request.body or b"", request.headers.get(SIGNATURE_HEADER), request.app.ctx.agent)
+                result = await asyncio.shield(work)
+            except RetryLater as exc:
+                return response.json(exc.body(), status=exc.status, headers={"Retry-After": str(exc.retry_after)})
             except BadRequest as exc:
                 return response.json(exc.body(), status=exc.status)
+            except Exception:
+                logger.exception("a community message could not be answered")
+                return response.json({"error": "the assistant could not answer this message right now; send it "
+                                               "again with the same message id"}, status=503,
+                                     headers={"Retry-After": "5"})
             return response.json(result, ensure_ascii=False)
 
         @blueprint.listener("after_server_start")

@@ -8,12 +8,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
+import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
 SIGNATURE_HEADER = "X-Signature"
+TIMESTAMP_HEADER = "X-Timestamp"
 EVENT_TYPES = ("message", "member_joined")
 CHAT_TYPES = ("group", "private")
+# Platform names key chat identities, tickets and OUTBOUND_WEBHOOKS (a 32-character column).
+PLATFORM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
+MAX_ID_LENGTH = 128
+_TIMESTAMP = re.compile(r"^\d{1,12}$")
 
 
 class BadRequest(Exception):
@@ -30,6 +37,20 @@ class BadRequest(Exception):
         if self.field:
             body["field"] = self.field
         return body
+
+
+class RetryLater(BadRequest):
+    """The same message id is being answered right now (409): retry after `retry_after`
+    seconds, by when it is answered (the retry gets the stored replies) or, if the process
+    answering it died, taken over by the retry."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(409, f"this message is still being answered; retry in {retry_after} s with the same "
+                              "message id")
+        self.retry_after = retry_after
+
+    def body(self) -> Dict[str, Any]:
+        return {"status": "in_progress", "error": self.message, "retry_after": self.retry_after}
 
 
 @dataclass(frozen=True)
@@ -59,16 +80,44 @@ class Event:
     members: List[Person] = field(default_factory=list)
 
 
-def sign(body: bytes, secret: str) -> str:
-    """The X-Signature header value for `body`."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def sign(body: bytes, secret: str, timestamp: Optional[str] = None) -> str:
+    """The X-Signature value: HMAC-SHA256 of "<timestamp>.<body>" (the timestamp as sent in
+    X-Timestamp). Without a timestamp, the legacy signature of the body alone."""
+    message = body if timestamp is None else timestamp.encode() + b"." + body
+    return "sha256=" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
-def verify_signature(body: bytes, header: Optional[str], secret: str) -> None:
-    if not header:
+def signed_headers(body: bytes, secret: str, now: Optional[float] = None) -> Dict[str, str]:
+    """X-Timestamp and X-Signature for a request sent now (inbound and outbound alike)."""
+    timestamp = str(int(time.time() if now is None else now))
+    return {TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: sign(body, secret, timestamp)}
+
+
+def verify_signature(body: bytes, signature: Optional[str], timestamp: Optional[str], secret: str, *,
+                     max_skew_seconds: int = 300, accept_legacy: bool = False,
+                     now: Optional[float] = None) -> None:
+    """Refuses (401) a request that is not signed with the secret, or whose signed timestamp
+    is more than `max_skew_seconds` away from now: a captured request cannot be replayed
+    later. `accept_legacy` also admits the old signature of the body alone."""
+    if not signature:
         raise BadRequest(401, f"missing {SIGNATURE_HEADER} header")
-    if not hmac.compare_digest(header.strip(), sign(body, secret)):
-        raise BadRequest(401, f"bad {SIGNATURE_HEADER}: expected sha256=<hex HMAC-SHA256 of the body>")
+    signature = signature.strip()
+    if not timestamp:
+        if accept_legacy and hmac.compare_digest(signature, sign(body, secret)):
+            return
+        raise BadRequest(401, f"missing {TIMESTAMP_HEADER} header: send the Unix time in seconds and sign "
+                              f"\"<timestamp>.<body>\" (see docs/community-channel.md)")
+    timestamp = timestamp.strip()
+    if not _TIMESTAMP.match(timestamp):
+        raise BadRequest(401, f"{TIMESTAMP_HEADER} must be the Unix time in whole seconds")
+    if not hmac.compare_digest(signature, sign(body, secret, timestamp)):
+        raise BadRequest(401, f"bad {SIGNATURE_HEADER}: expected sha256=<hex HMAC-SHA256 of "
+                              f"\"<{TIMESTAMP_HEADER}>.<body>\">")
+    skew = int(time.time() if now is None else now) - int(timestamp)
+    if abs(skew) > max_skew_seconds:
+        raise BadRequest(401, f"{TIMESTAMP_HEADER} is {abs(skew)} s {'old' if skew > 0 else 'in the future'}; at "
+                              f"most {max_skew_seconds} s are accepted (a replayed or delayed request, or a "
+                              "clock that is off)")
 
 
 def _required(obj: Dict[str, Any], key: str, path: str) -> Any:
@@ -77,14 +126,45 @@ def _required(obj: Dict[str, Any], key: str, path: str) -> Any:
     return obj[key]
 
 
+def _clean_text(value: str, path: str) -> str:
+    """Text we can store and send back: no NUL characters (PostgreSQL refuses them) and
+    valid Unicode (JSON allows lone surrogates, which no database or platform takes)."""
+    if "\x00" in value:
+        raise BadRequest(400, f"field {path} contains a NUL character", path)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadRequest(400, f"field {path} is not valid Unicode (a lone surrogate)", path) from None
+    return value
+
+
 def _identifier(obj: Dict[str, Any], key: str, path: str) -> str:
     value = _required(obj, key, path)
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise BadRequest(400, f"field {path} must be a string or a number", path)
+        raise BadRequest(400, f"field {path} must be a string or a whole number", path)
     value = str(value)
-    if len(value) > 128:
-        raise BadRequest(400, f"field {path} is longer than 128 characters", path)
+    if len(value) > MAX_ID_LENGTH:
+        raise BadRequest(400, f"field {path} is longer than {MAX_ID_LENGTH} characters", path)
+    if not value.strip():
+        raise BadRequest(400, f"field {path} is blank", path)
+    return _clean_text(value, path)
+
+
+def _platform(data: Dict[str, Any]) -> str:
+    value = _required(data, "platform", "platform")
+    if not isinstance(value, str) or not PLATFORM.match(value):
+        raise BadRequest(400, "field platform must be 1-32 letters, digits, '_', '-' or '.', starting with a "
+                              "letter or digit", "platform")
     return value
+
+
+def _optional_text(obj: Dict[str, Any], key: str, path: str, limit: int) -> Optional[str]:
+    value = obj.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise BadRequest(400, f"field {path} must be a string", path)
+    return _clean_text(value, path)[:limit]
 
 
 def _flag(obj: Dict[str, Any], key: str, path: str) -> bool:
@@ -98,50 +178,56 @@ def _person(obj: Any, path: str) -> Person:
     if not isinstance(obj, dict):
         raise BadRequest(400, f"field {path} must be an object", path)
     person_id = _identifier(obj, "id", f"{path}.id")
-    name = obj.get("name") or person_id
-    if not isinstance(name, str):
-        raise BadRequest(400, f"field {path}.name must be a string", f"{path}.name")
-    return Person(id=person_id, name=name[:200], is_bot=_flag(obj, "is_bot", f"{path}.is_bot"))
+    name = _optional_text(obj, "name", f"{path}.name", 200) or person_id
+    return Person(id=person_id, name=name, is_bot=_flag(obj, "is_bot", f"{path}.is_bot"))
 
 
-def parse_event(raw: bytes, max_text_length: int) -> Event:
-    """Validates one request body and returns the event it describes."""
+def _decode(raw: bytes) -> Any:
     try:
-        data = json.loads(raw.decode("utf-8"))
+        return json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BadRequest(400, f"body is not valid JSON: {exc}") from exc
+    except RecursionError:
+        raise BadRequest(400, "body is nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer with thousands of digits
+        raise BadRequest(400, f"body has a value out of range: {exc}") from exc
+
+
+def parse_event(raw: bytes, max_text_length: int, require_event_id: bool = True) -> Event:
+    """Validates one request body and returns the event it describes."""
+    data = _decode(raw)
     if not isinstance(data, dict):
         raise BadRequest(400, "body must be a JSON object")
     event_type = _required(data, "type", "type")
     if event_type not in EVENT_TYPES:
         raise BadRequest(400, f"field type must be one of {', '.join(EVENT_TYPES)}", "type")
-    platform = _identifier(data, "platform", "platform")
+    platform = _platform(data)
     chat_data = _required(data, "chat", "chat")
     if not isinstance(chat_data, dict):
         raise BadRequest(400, "field chat must be an object", "chat")
     chat_type = _required(chat_data, "type", "chat.type")
     if chat_type not in CHAT_TYPES:
         raise BadRequest(400, f"field chat.type must be one of {', '.join(CHAT_TYPES)}", "chat.type")
-    title = chat_data.get("title")
     chat = Chat(id=_identifier(chat_data, "id", "chat.id"), type=chat_type,
-                title=title[:200] if isinstance(title, str) else None)
+                title=_optional_text(chat_data, "title", "chat.title", 200))
     if event_type == "member_joined":
-        return _member_joined(data, platform, chat)
+        return _member_joined(data, platform, chat, require_event_id)
     return _message(data, platform, chat, max_text_length)
 
 
-def _member_joined(data: Dict[str, Any], platform: str, chat: Chat) -> Event:
+def _member_joined(data: Dict[str, Any], platform: str, chat: Chat, require_event_id: bool) -> Event:
     if chat.type != "group":
         raise BadRequest(400, "member_joined events need chat.type group", "chat.type")
+    # The id makes a retried (or replayed) join one welcome, as message.id does for messages.
+    event_id = _identifier(data, "event_id", "event_id") if require_event_id or data.get("event_id") \
+        not in (None, "") else None
     members = _required(data, "members", "members")
     if not isinstance(members, list) or not members:
         raise BadRequest(400, "field members must be a non-empty list", "members")
     if len(members) > 500:
         raise BadRequest(413, "at most 500 members per event", "members")
     people = [_person(member, f"members[{index}]") for index, member in enumerate(members)]
-    event_id = data.get("event_id")
-    return Event(type="member_joined", platform=platform, chat=chat, members=people,
-                 message_id=str(event_id) if event_id else None)
+    return Event(type="member_joined", platform=platform, chat=chat, members=people, message_id=event_id)
 
 
 def _message(data: Dict[str, Any], platform: str, chat: Chat, max_text_length: int) -> Event:
@@ -153,6 +239,7 @@ def _message(data: Dict[str, Any], platform: str, chat: Chat, max_text_length: i
     text = _required(message, "text", "message.text")
     if not isinstance(text, str):
         raise BadRequest(400, "field message.text must be a string", "message.text")
+    _clean_text(text, "message.text")
     if len(text) > max_text_length:
         raise BadRequest(413, f"message.text is longer than {max_text_length} characters", "message.text")
     if not text.strip():

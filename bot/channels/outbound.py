@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.channels.contract import SIGNATURE_HEADER, sign
+from bot.channels.contract import signed_headers
 from bot.db import session_scope
 from bot.db.models import OutboundMessage
 from bot.db.types import utcnow
@@ -182,7 +182,7 @@ class OutboundDispatcher:
         """POSTs one message; None on success, else the error."""
         url = self.settings.outbound_webhooks[platform]
         body = json.dumps(payload, ensure_ascii=False).encode()
-        headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(body, self.settings.webhook_secret)}
+        headers = {"Content-Type": "application/json", **signed_headers(body, self.settings.webhook_secret)}
         try:
             async with self._session.post(url, data=body, headers=headers) as response:
                 if 200 <= response.status < 300:

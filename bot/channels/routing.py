@@ -28,12 +28,19 @@ PRIVATE_RESPONSES = frozenset({
 })
 
 
+def _part(value: str) -> str:
+    """One part of a conversation id with ":" (the separator) and "%" escaped, so that no
+    two (platform, chat, user) combinations share a conversation: chat "a:b" with user "c"
+    and chat "a" with user "b:c" stay apart. Ids without either character are unchanged."""
+    return value.replace("%", "%25").replace(":", "%3A")
+
+
 def private_conversation_id(platform: str, user_id: str) -> str:
-    return f"{platform}:private:{user_id}"
+    return f"{_part(platform)}:private:{_part(user_id)}"
 
 
 def group_conversation_id(platform: str, chat_id: str, user_id: str) -> str:
-    return f"{platform}:group:{chat_id}:{user_id}"
+    return f"{_part(platform)}:group:{_part(chat_id)}:{_part(user_id)}"
 
 
 def strip_address(text: str, prefixes: Sequence[str]) -> Tuple[str, bool]:

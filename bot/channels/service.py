@@ -2,14 +2,23 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Awaitable, Callable, Dict, List, Optional
+from datetime import timedelta
+from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
 from bot.channels import welcome
-from bot.channels.contract import BadRequest, Event, parse_event, verify_signature
+from bot.channels.contract import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    BadRequest,
+    Event,
+    RetryLater,
+    parse_event,
+    verify_signature,
+)
 from bot.channels.groups import group_for_message, group_language, register_group
-from bot.channels.idempotency import claim, finish
+from bot.channels.idempotency import claim, finish, release, stored_response
 from bot.channels.outbound import enqueue
 from bot.channels.routing import PRIVATE_RESPONSES, Route, is_shop_question, route_message, strip_address
 from bot.db import session_scope
@@ -54,11 +63,17 @@ class CommunityService:
         # server, and finish each message sooner (p95 ~150-220 ms, more throughput too).
         self._working = asyncio.Semaphore(max(settings.max_concurrent_messages, 1))
 
-    async def handle_request(self, body: bytes, signature: Optional[str], agent: Any) -> Dict[str, Any]:
-        if len(body) > self.settings.max_body_bytes:
-            raise BadRequest(413, f"body is larger than {self.settings.max_body_bytes} bytes")
-        verify_signature(body, signature, self.settings.webhook_secret)
-        return await self.handle_event(parse_event(body, self.settings.max_text_length), agent)
+    async def handle_request(self, body: bytes, headers: Mapping[str, str], agent: Any) -> Dict[str, Any]:
+        """One signed webhook request: checked (size, signature and its timestamp, shape)
+        before anything is stored, so a bad request changes nothing."""
+        settings = self.settings
+        if len(body) > settings.max_body_bytes:
+            raise BadRequest(413, f"body is larger than {settings.max_body_bytes} bytes")
+        verify_signature(body, headers.get(SIGNATURE_HEADER), headers.get(TIMESTAMP_HEADER), settings.webhook_secret,
+                         max_skew_seconds=settings.webhook_max_skew_seconds,
+                         accept_legacy=settings.webhook_legacy_signatures)
+        event = parse_event(body, settings.max_text_length, require_event_id=not settings.webhook_legacy_signatures)
+        return await self.handle_event(event, agent)
 
     async def handle_event(self, event: Event, agent: Any) -> Dict[str, Any]:
         async with self._working:
@@ -78,20 +93,31 @@ class CommunityService:
             group = group_for_message(session, event.platform, event.chat.id, event.chat.title) if in_group else None
             language = group_language(group, self.settings) if group else None
             answer_questions = bool(group and group.answer_questions)
-            claimed = claim(session, event.platform, event.message_id)
+            claimed = claim(session, event.platform, event.message_id, utcnow(),
+                            timedelta(seconds=self.settings.message_lease_seconds))
+            if claimed.in_progress:
+                raise RetryLater(claimed.retry_after)
             if not claimed.is_new:
                 return {**(claimed.stored_response or {"replies": []}), "status": "duplicate"}
-            handed_off = addressed and self._hand_to_agent(session, event, text)
-        if handed_off:
-            result = {"status": "handed_off", "replies": []}
-        else:
+            if addressed and self._hand_to_agent(session, event, text):
+                result = {"status": "handed_off", "replies": []}
+                finish(session, event.platform, event.message_id, result, claimed.since)
+                return result
+        try:
             result = await self._converse(event, agent, text, addressed, language, answer_questions)
+        except BaseException:
+            with session_scope(self.db_url) as session:  # let a retry answer it
+                release(session, event.platform, event.message_id, claimed.since)
+            raise
         # One transaction after: remember the answer, queue it for delivery.
         with session_scope(self.db_url) as session:
             if result["status"] == "processed" and self._agent_took_over(session, event, result.pop("_arrived")):
                 result = {"status": "handed_off", "replies": []}  # a person took over meanwhile: stay silent
             result.pop("_arrived", None)
-            finish(session, event.platform, event.message_id, result)
+            if not finish(session, event.platform, event.message_id, result, claimed.since):
+                # another attempt took the message over (we were presumed dead): its answer stands
+                stored = stored_response(session, event.platform, event.message_id)
+                return {**(stored or {"replies": []}), "status": "duplicate"}
             enqueue(session, event.platform,
                     [{**reply, "platform": event.platform, "in_reply_to": event.message_id}
                      for reply in result["replies"]], self.settings)
@@ -152,16 +178,25 @@ class CommunityService:
         return replies
 
     def _welcome(self, event: Event) -> Dict[str, Any]:
+        """Claim, welcome and answer in one transaction: a join is handled whole or not at all."""
+        now = utcnow()
         with session_scope(self.db_url) as session:
-            if event.message_id and not claim(session, event.platform, event.message_id).is_new:
-                return {"status": "duplicate", "replies": []}
+            if event.message_id:
+                claimed = claim(session, event.platform, event.message_id, now,
+                                timedelta(seconds=self.settings.message_lease_seconds))
+                if not claimed.is_new:
+                    return {**(claimed.stored_response or {"replies": []}), "status": "duplicate"}
             group = register_group(session, event.platform, event.chat.id, event.chat.title)
-            names = welcome.on_join(session, group, event.members, utcnow(), self.settings)
-            if not names:
-                return {"status": "batched", "replies": []}
-            reply = welcome_reply(group, names, self.settings)
-            enqueue(session, event.platform, [{**reply, "platform": event.platform}], self.settings)
-            return {"status": "processed", "replies": [reply]}
+            names = welcome.on_join(session, group, event.members, now, self.settings)
+            if names:
+                reply = welcome_reply(group, names, self.settings)
+                enqueue(session, event.platform, [{**reply, "platform": event.platform}], self.settings)
+                result = {"status": "processed", "replies": [reply]}
+            else:
+                result = {"status": "batched", "replies": []}
+            if event.message_id:
+                finish(session, event.platform, event.message_id, result, claimed.since)
+            return result
 
     async def flush_welcomes(self) -> None:
         """Posts the batched welcomes whose interval has passed (runs on every tick)."""

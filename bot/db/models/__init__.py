@@ -3,14 +3,14 @@ from bot.db.models.base import ORDER_STATUSES, TIERS, Base
 from bot.db.models.loyalty import (
     Member, ChatIdentity, PointsTransaction, Promotion, PromotionText, Order, OrderItem, OrderStatusEvent,
     LinkAttempt)
-from bot.db.models.handoff import Agent, AgentSession, Ticket, TicketMessage, CannedReply
+from bot.db.models.handoff import Agent, AgentSession, LoginFailure, Ticket, TicketMessage, CannedReply
 from bot.db.models.channels import CommunityGroup, PendingWelcome, InboundEvent, OutboundMessage
 from bot.db.models.announcements import Announcement, AnnouncementDelivery
 from bot.db.models.operator import AuditEntry, ModelJob, ModelDeployment
 
 __all__ = [
     "Base", "TIERS", "ORDER_STATUSES", "Member", "ChatIdentity", "PointsTransaction", "Promotion",
-    "PromotionText", "Order", "OrderItem", "OrderStatusEvent", "LinkAttempt", "Agent", "AgentSession",
+    "PromotionText", "Order", "OrderItem", "OrderStatusEvent", "LinkAttempt", "Agent", "AgentSession", "LoginFailure",
     "Ticket", "TicketMessage", "CannedReply", "CommunityGroup", "PendingWelcome", "InboundEvent",
     "OutboundMessage", "Announcement", "AnnouncementDelivery", "AuditEntry", "ModelJob", "ModelDeployment",
 ]

@@ -42,11 +42,13 @@ class PendingWelcome(Base):
 class InboundEvent(Base):
     """Platform message ids already handled, with the replies they produced.
 
-    Platforms retry webhooks; a retry gets the stored answer instead of a second one.
+    Platforms retry webhooks; a retry gets the stored answer instead of a second one. A
+    message still "processing" long after `claimed_at` was being answered by a process that
+    died: a retry takes it over (bot/channels/idempotency.py).
     """
 
     __tablename__ = "inbound_events"
-    __table_args__ = (UniqueConstraint("platform", "message_id"),)
+    __table_args__ = (UniqueConstraint("platform", "message_id"), Index("ix_inbound_received", "received_at"))
 
     id = Column(Integer, primary_key=True)
     platform = Column(String(32), nullable=False)
@@ -54,13 +56,16 @@ class InboundEvent(Base):
     status = Column(String(16), nullable=False, default="processing")  # processing | done
     response = Column(JSON, nullable=True)
     received_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    claimed_at = Column(UTCDateTime, nullable=True)  # when the current attempt started
+    redacted = Column(Boolean, nullable=False, default=False)  # texts removed after RETENTION_DAYS
 
 
 class OutboundMessage(Base):
     """A reply or post waiting for delivery to a platform; kept until delivered."""
 
     __tablename__ = "outbound_messages"
-    __table_args__ = (Index("ix_outbound_due", "status", "next_attempt_at"),)
+    __table_args__ = (Index("ix_outbound_due", "status", "next_attempt_at"),
+                      Index("ix_outbound_delivered", "delivered_at"))
 
     id = Column(Integer, primary_key=True)
     platform = Column(String(32), nullable=False)
@@ -72,3 +77,4 @@ class OutboundMessage(Base):
     next_attempt_at = Column(UTCDateTime, nullable=False, default=utcnow)
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
     delivered_at = Column(UTCDateTime, nullable=True)
+    redacted = Column(Boolean, nullable=False, default=False)  # texts removed after RETENTION_DAYS

@@ -35,6 +35,20 @@ class AgentSession(Base):
     expires_at = Column(UTCDateTime, nullable=False)
 
 
+class LoginFailure(Base):
+    """A failed console or API login: counted per account and per client address to
+    throttle password guessing (in the database, so every instance and restart agrees)."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_user", "username", "at"),
+                      Index("ix_login_failures_address", "client_address", "at"))
+
+    id = Column(Integer, primary_key=True)
+    username = Column(String(64), nullable=False)
+    client_address = Column(String(64), nullable=False)
+    at = Column(UTCDateTime, nullable=False, default=utcnow)
+
+
 class Ticket(Base):
     """A conversation handed to people; while open, the bot stays silent in it."""
 

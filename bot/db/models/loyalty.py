@@ -149,7 +149,8 @@ class LinkAttempt(Base):
     """Every try to link a chat user to a member; wrong tries count towards a lock."""
 
     __tablename__ = "link_attempts"
-    __table_args__ = (Index("ix_link_attempts_user", "platform", "platform_user_id", "attempted_at"),)
+    __table_args__ = (Index("ix_link_attempts_user", "platform", "platform_user_id", "attempted_at"),
+                      Index("ix_link_attempts_code", "member_code", "attempted_at"))
 
     id = Column(Integer, primary_key=True)
     platform = Column(String(32), nullable=False)

@@ -8,8 +8,8 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test bench setup venv install db model browser nlu-report clean-model
 
-run: setup ## set up everything, then start the action server and the Rasa server
-	$(PY) -m bot serve
+run: setup ## set up everything, then start the assistant with the local browser demo on
+	$(PY) -m bot serve --demo
 
 test: setup browser ## set up everything, then run every test
 	$(PY) -m pytest

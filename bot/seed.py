@@ -22,11 +22,15 @@ from bot.handoff.agents import create_agent
 from bot.settings import PROJECT_ROOT
 
 
+DEFAULT_DEMO_PASSWORD = "demo-agent-pass"
+
+
 def demo_agent_password() -> str:
-    """Demo agents' password (demo data only; create real agents with `bot agents create`)."""
+    """Demo agents' password (demo data only; create real agents with `bot agents create`;
+    `python -m bot serve` refuses to start in production while an account still has it)."""
     import os
 
-    return os.environ.get("DEMO_AGENT_PASSWORD") or "demo-agent-pass"
+    return os.environ.get("DEMO_AGENT_PASSWORD") or DEFAULT_DEMO_PASSWORD
 
 SEED_FILE = PROJECT_ROOT / "data" / "demo" / "seed.yml"
 

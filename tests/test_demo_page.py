@@ -44,3 +44,54 @@ def test_demo_page_in_chinese_has_no_untranslated_keys(bot_servers, tmp_path):
         assert not re.search(r"\bdemo\.\w+", page.locator("body").inner_text())
         expect(page.locator("#private-wangfang h2")).to_have_text("私聊：王芳")
         page.screenshot(path=str(tmp_path / "demo-zh.png"), full_page=True)
+
+
+def _demo_post(servers, path, body, headers=None):
+    import json
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(f"{servers.rasa_url}/webhooks/community{path}", data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def test_demo_speaks_only_as_its_own_customers(bot_servers):
+    # a fresh chat identity per request would give an attacker 3 new linking guesses each time
+    status, body = _demo_post(bot_servers, "/demo/send", {"chat_type": "private", "user_id": "guess-1234",
+                                                          "text": "M100004"})
+    assert status == 400 and body["field"] == "user_id"
+    assert _demo_post(bot_servers, "/demo/send", {"chat_type": "private", "user_id": "alice", "text": "hi"})[0] == 200
+
+
+def test_demo_refuses_requests_relayed_by_a_proxy(bot_servers):
+    relayed = {"X-Forwarded-For": "203.0.113.7"}
+    status, body = _demo_post(bot_servers, "/demo/send", {"user_id": "alice", "text": "hi"}, relayed)
+    assert status == 403 and "machine" in body["error"]
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(f"{bot_servers.rasa_url}/webhooks/community/demo/feed?after=0",
+                                     headers={"Forwarded": "for=203.0.113.7"})
+    try:
+        urllib.request.urlopen(request, timeout=10)
+        raise AssertionError("the feed answered a relayed request")
+    except urllib.error.HTTPError as error:
+        assert error.code == 403
+
+
+def test_only_loopback_peers_count_as_local():
+    from types import SimpleNamespace
+
+    from bot.channels.demo import is_local_request
+
+    assert is_local_request(SimpleNamespace(ip="127.0.0.1", headers={}))
+    assert is_local_request(SimpleNamespace(ip="::1", headers={}))
+    assert not is_local_request(SimpleNamespace(ip="203.0.113.7", headers={}))
+    assert not is_local_request(SimpleNamespace(ip="10.0.0.8", headers={}))
+    assert not is_local_request(SimpleNamespace(ip="", headers={}))
+    assert not is_local_request(SimpleNamespace(ip="127.0.0.1", headers={"x-real-ip": "203.0.113.7"}))

@@ -69,6 +69,13 @@ class CommunityInput(InputChannel):
                                      headers={"Retry-After": "5"})
             return response.json(result, ensure_ascii=False)
 
+        @blueprint.listener("before_server_start")
+        async def limit_request_size(app, loop) -> None:
+            # Sanic would read up to 100 MB of any request before a route could refuse it;
+            # now a body over the largest request any route accepts is refused (413) as soon
+            # as its Content-Length (or its first bytes past the limit) arrive.
+            app.config.REQUEST_MAX_SIZE = settings.max_request_bytes
+
         @blueprint.listener("after_server_start")
         async def start_dispatcher(app, loop) -> None:
             memory.settle_after_model_load()  # the model is loaded before the server starts

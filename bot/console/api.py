@@ -1,24 +1,25 @@
 """The console's JSON API (documented at /agent/api/openapi.json)."""
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any, Callable, Dict, Optional
 
 from sanic import Blueprint, response
 from sanic.request import Request
 from sqlalchemy import select
 
-from bot.console.auth import COOKIE, request_token, requires, set_session_cookie
+from bot.console.auth import COOKIE, request_token, requires, set_session_cookie, too_large
+from bot.console.logins import log_in
 from bot.console.openapi import OPENAPI
-from bot.console.views import ticket_detail, ticket_summary
+from bot.console.views import revealed, ticket_detail, ticket_summary
 from bot.db import session_scope
 from bot.db.models import Agent, Ticket
 from bot.db.types import utcnow
 from bot.handoff import tickets as service
-from bot.handoff.agents import login, logout
-from bot.handoff.coordinator import pause_conversation, resume_conversation, send_to_customer
+from bot.handoff.agents import logout
+from bot.handoff.coordinator import HandBackFailed, pause_conversation, resolve_and_hand_back, send_to_customer
 from bot.handoff.live import LIVE
 from bot.i18n import normalize_language
+from bot.operator import audit
 from bot.settings import Settings
 
 MAX_TEXT = 4000
@@ -53,9 +54,30 @@ def _text(body: Dict[str, Any], field: str = "text") -> str:
     text = body.get(field)
     if not isinstance(text, str) or not text.strip():
         raise ApiError(400, f"missing field {field}", field)
+    if "\x00" in text:
+        raise ApiError(400, f"{field} contains a NUL character", field)
     if len(text) > MAX_TEXT:
         raise ApiError(413, f"{field} is longer than {MAX_TEXT} characters", field)
     return text.strip()
+
+
+def credentials(request: Request, settings: Settings):
+    """(username, password) from a JSON login body, or an ApiError naming what is wrong."""
+    refused = too_large(request, settings)
+    if refused is not None:
+        raise ApiError(413, f"body is larger than {settings.max_api_body_bytes} bytes")
+    body = _body(request)
+    for field in ("username", "password"):
+        value = body.get(field)
+        if not isinstance(value, str) or not value or len(value) > 256 or "\x00" in value:
+            raise ApiError(400, f"{field} is required (a text of at most 256 characters)", field)
+    return body["username"], body["password"]
+
+
+def throttled(retry_after: int) -> response.HTTPResponse:
+    minutes = max(1, -(-retry_after // 60))
+    return response.json({"error": f"too many failed logins: try again in {minutes} minute(s)",
+                          "retry_after": retry_after}, status=429, headers={"Retry-After": str(retry_after)})
 
 
 def agent_json(agent: Agent) -> Dict[str, Any]:
@@ -86,19 +108,17 @@ def add_api_routes(blueprint: Blueprint, settings: Settings) -> None:
     @blueprint.route("/api/login", methods=["POST"])
     async def api_login(request: Request):
         try:
-            body = _body(request)
-            username, password = body.get("username"), body.get("password")
-            if not isinstance(username, str) or not isinstance(password, str):
-                raise ApiError(400, "username and password are required", "username")
+            username, password = credentials(request, settings)
         except ApiError as exc:
             return _error(exc)
-        with session_scope() as session:
-            result = login(session, username, password, utcnow(), timedelta(hours=settings.agent_session_hours))
-            if result is None:
-                return response.json({"error": "wrong username or password, or the account is disabled"}, status=401)
-            agent, token = result
-            payload = {"token": token, "agent": agent_json(agent), "expires_in": settings.agent_session_hours * 3600}
-        return set_session_cookie(response.json(payload), token, settings.agent_session_hours)
+        outcome = await log_in(request, username, password, "agent", settings)
+        if outcome.retry_after:
+            return throttled(outcome.retry_after)
+        if not outcome.ok:
+            return response.json({"error": "wrong username or password, or the account is disabled"}, status=401)
+        payload = {"token": outcome.token, "agent": agent_json(outcome.agent),
+                   "expires_in": settings.agent_session_hours * 3600}
+        return set_session_cookie(request, response.json(payload), outcome.token, settings)
 
     @blueprint.route("/api/logout", methods=["POST"])
     @authenticated
@@ -117,7 +137,7 @@ def add_api_routes(blueprint: Blueprint, settings: Settings) -> None:
     @authenticated
     def update_me(request, session, agent):
         language = _body(request).get("language")
-        if language is not None and normalize_language(language) is None:
+        if language is not None and (not isinstance(language, str) or normalize_language(language) is None):
             raise ApiError(400, "language must be en or zh", "language")
         agent.language = normalize_language(language)
         return response.json(agent_json(agent))
@@ -125,7 +145,8 @@ def add_api_routes(blueprint: Blueprint, settings: Settings) -> None:
     @blueprint.route("/api/agents", methods=["GET"])
     @authenticated
     def agents(request, session, agent):
-        rows = session.execute(select(Agent).where(Agent.active.is_(True)).order_by(Agent.username)).scalars()
+        rows = session.execute(select(Agent).where(Agent.active.is_(True), Agent.role == "agent")
+                               .order_by(Agent.username)).scalars()
         return response.json([agent_json(row) for row in rows])
 
     @blueprint.route("/api/tickets", methods=["GET"])
@@ -163,9 +184,11 @@ def add_api_routes(blueprint: Blueprint, settings: Settings) -> None:
     @authenticated
     def transfer(request, session, agent, ticket_id):
         username = _body(request).get("username")
+        if not isinstance(username, str) or not username:
+            raise ApiError(400, "username is required: the agent to transfer to", "username")
         target = session.execute(select(Agent).where(Agent.username == username)).scalar_one_or_none()
-        if target is None:
-            raise ApiError(400, f"no agent {username!r}", "username")
+        if target is None or target.role != "agent" or not target.active:
+            raise ApiError(400, f"{username!r} is not an active agent", "username")
         return _act(lambda s, t, a: service.transfer(s, t, a, target, utcnow()), ticket_id, session, agent)
 
     @blueprint.route("/api/tickets/<ticket_id:int>/reply", methods=["POST"])
@@ -179,6 +202,16 @@ def add_api_routes(blueprint: Blueprint, settings: Settings) -> None:
         LIVE.publish({"type": "message", "ticket_id": ticket.id})
         return response.json({"message_id": message.id, "delivery": delivery})
 
+    @blueprint.route("/api/tickets/<ticket_id:int>/reveal", methods=["POST"])
+    @authenticated
+    def reveal(request, session, agent, ticket_id):
+        """The customer's unmasked member code, phone digits and transcript; audited."""
+        ticket = load_ticket(session, ticket_id)
+        shown = revealed(session, ticket)
+        audit.record(session, agent, "member.reveal", f"ticket {ticket.id}",
+                     {"member_id": ticket.member_id, "platform": ticket.platform, "user_id": ticket.user_id})
+        return response.json(shown, ensure_ascii=False)
+
     @blueprint.route("/api/tickets/<ticket_id:int>/notes", methods=["POST"])
     @authenticated
     def add_note(request, session, agent, ticket_id):
@@ -191,9 +224,12 @@ def add_api_routes(blueprint: Blueprint, settings: Settings) -> None:
     @authenticated
     async def resolve(request, session, agent, ticket_id):
         ticket = load_ticket(session, ticket_id)
-        service.resolve(session, ticket, agent, utcnow())
+        try:
+            await resolve_and_hand_back(session, ticket, agent, request.app.ctx.agent, settings)
+        except HandBackFailed as failure:
+            session.rollback()  # the ticket stays open: the customer keeps reaching the agents
+            raise ApiError(503, str(failure))
         session.commit()
-        await resume_conversation(request.app.ctx.agent, ticket, settings)
         LIVE.publish({"type": "ticket", "ticket_id": ticket.id})
         return response.json(ticket_summary(session, ticket, utcnow()))
 

@@ -3,17 +3,15 @@ from __future__ import annotations
 
 import html
 import json
-from datetime import timedelta
 from pathlib import Path
 from typing import Optional
 
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from bot.console.auth import current_agent, set_session_cookie
+from bot.console.auth import current_agent, is_same_origin, request_origin, set_session_cookie
+from bot.console.logins import log_in
 from bot.db import session_scope
-from bot.db.types import utcnow
-from bot.handoff.agents import login
 from bot.i18n import LANGUAGES, normalize_language
 from bot.i18n.catalog import catalog
 from bot.settings import Settings
@@ -74,14 +72,31 @@ def add_page_routes(blueprint: Blueprint, settings: Settings) -> None:
 
     @blueprint.route("/login", methods=["POST"])
     async def login_form(request: Request):
-        form = request.form or {}
-        username, password = form.get("username", ""), form.get("password", "")
-        with session_scope() as session:
-            result = login(session, username, password, utcnow(), timedelta(hours=settings.agent_session_hours))
-        language = ui_language(request)
-        if result is None:
-            message = catalog(language)["console.login_failed"]
-            return response.html(render("login.html", language, {"error": message, "login_action": "/agent/login"}),
-                                 status=401)
-        _, token = result
-        return set_session_cookie(response.redirect("/agent/"), token, settings.agent_session_hours)
+        page, token = await form_login(request, settings, "agent", "/agent/login", ("console",), STATIC)
+        if token is None:
+            return page
+        return set_session_cookie(request, response.redirect("/agent/"), token, settings)
+
+
+async def form_login(request: Request, settings: Settings, role: str, action: str, sections: tuple,
+                     static: Path):
+    """The login form's POST for either console: (the page to show, None) on failure or
+    throttling, (None, token) on success."""
+    language = ui_language(request)
+
+    def page(message_key: str, status: int, **params):
+        message = catalog(language)[message_key].format(**params) if params else catalog(language)[message_key]
+        return response.html(render("login.html", language, {"error": message, "login_action": action}, sections,
+                                    static), status=status, headers=headers), None
+
+    headers = {}
+    if request_origin(request) is not None and not is_same_origin(request, settings):
+        return page("console.login_cross_site", 403)
+    form = request.form or {}
+    outcome = await log_in(request, str(form.get("username", "")), str(form.get("password", "")), role, settings)
+    if outcome.retry_after:
+        headers["Retry-After"] = str(outcome.retry_after)
+        return page("console.login_throttled", 429, minutes=max(1, -(-outcome.retry_after // 60)))
+    if not outcome.ok:
+        return page("console.login_failed" if role == "agent" else "operator.login_failed", 401)
+    return None, outcome.token

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.db.models import CannedReply, Member, Ticket
+from bot.handoff.masking import mask_code, mask_phone_digits, mask_text
 from bot.handoff.tickets import as_summary, fill_placeholders, previous_tickets, queue_position
 from bot.i18n import t
 from bot.i18n.formatting import format_date, format_money
@@ -22,11 +23,14 @@ def ticket_summary(session: Session, ticket: Ticket, now: datetime) -> Dict[str,
 
 def ticket_detail(session: Session, ticket: Ticket, now: datetime, ui_language: str,
                   settings: Settings) -> Dict[str, Any]:
+    """A ticket as the console shows it: member codes and phone digits masked (see
+    `revealed` for the agent who asks to see them)."""
     member = session.get(Member, ticket.member_id) if ticket.member_id else None
     return {
         **ticket_summary(session, ticket, now),
         "messages": [{"id": m.id, "author": m.author, "agent": m.agent.display_name if m.agent else None,
-                      "text": m.text, "created_at": m.created_at.isoformat()} for m in ticket.messages],
+                      "text": mask_text(m.text, m.author == "customer"), "created_at": m.created_at.isoformat()}
+                     for m in ticket.messages],
         "profile": member_profile(session, member, now, ui_language, settings),
         "previous_tickets": [as_summary(p, now) for p in previous_tickets(session, ticket)],
         "canned_replies": canned_for(session, ticket, member),
@@ -39,8 +43,9 @@ def member_profile(session: Session, member, now: datetime, language: str, setti
     summary = points_summary(session, member.id, now, settings.points_expiry_window_days, 0)
     timezone = member.timezone or settings.default_timezone
     return {
-        "code": member.code, "name": member.name, "tier": t(f"tier.{member.tier}", language),
-        "tags": member.tags, "phone_last4": member.phone[-4:], "language": member.language,
+        "code": mask_code(member.code), "name": member.name, "tier": t(f"tier.{member.tier}", language),
+        "tags": member.tags, "phone_last4": mask_phone_digits(member.phone[-4:]), "masked": True,
+        "language": member.language,
         "joined": format_date(member.joined_on, language),
         "points": summary.state.balance, "points_expiring": summary.state.expiring_total,
         "recent_orders": [{"number": o.number, "status": t(f"orders.status.{o.status}", language),
@@ -48,6 +53,15 @@ def member_profile(session: Session, member, now: datetime, language: str, setti
                            "placed": format_date(o.placed_at, language, timezone)}
                           for o in recent_orders(session, member.id, 5)],
     }
+
+
+def revealed(session: Session, ticket: Ticket) -> Dict[str, Any]:
+    """The unmasked member code, phone digits and transcript of one ticket."""
+    member = session.get(Member, ticket.member_id) if ticket.member_id else None
+    return {"ticket_id": ticket.id,
+            "code": member.code if member else None,
+            "phone_last4": member.phone[-4:] if member else None,
+            "messages": [{"id": m.id, "text": m.text} for m in ticket.messages]}
 
 
 def canned_for(session: Session, ticket: Ticket, member) -> List[Dict[str, str]]:

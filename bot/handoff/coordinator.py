@@ -18,7 +18,7 @@ from bot.db import session_scope
 from bot.db.models import Ticket
 from bot.db.types import utcnow
 from bot.handoff.live import LIVE
-from bot.handoff.tickets import add_message, unanswered_for
+from bot.handoff.tickets import add_message, check_can_resolve, resolve, unanswered_for
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -47,21 +47,42 @@ def send_to_customer(session, ticket: Ticket, text: str, settings: Settings, in_
     return "queued"
 
 
-async def resume_conversation(rasa_agent: Any, ticket: Ticket, settings: Settings, db_url: Optional[str] = None) -> str:
-    """Un-pauses the Rasa conversation and tells the customer the bot is back."""
+class HandBackFailed(Exception):
+    """The conversation could not be handed back to the bot; the ticket stays open."""
+
+
+async def resolve_and_hand_back(session, ticket: Ticket, agent, rasa_agent: Any, settings: Settings) -> str:
+    """Resolves the ticket and un-pauses its conversation, in the order that cannot strand
+    the customer: the conversation is resumed first and the ticket marked resolved (with
+    the customer's "the bot is back" message queued) only in the caller's transaction,
+    committed after. If resuming fails, nothing is resolved and the customer's messages
+    keep going to the agents; if the commit fails after, the ticket is still open, so the
+    same holds. Never a resolved ticket on a conversation the bot still ignores.
+
+    Nothing is written to the database before the await: an open write transaction held
+    across it would block (SQLite) the message being answered in that conversation."""
+    check_can_resolve(ticket, agent)
     text = render_response(rasa_agent, "utter_handoff_resolved", ticket.language)
-    async with rasa_agent.lock_store.lock(ticket.conversation_id):
-        tracker = await rasa_agent.tracker_store.get_or_create_tracker(ticket.conversation_id)
+    try:
+        await _resume(rasa_agent, ticket.conversation_id, text)
+    except Exception as error:
+        logger.exception("could not hand conversation %s back to the bot", ticket.conversation_id)
+        raise HandBackFailed("the conversation could not be handed back to the bot, so the ticket stays open; "
+                             "try again") from error
+    resolve(session, ticket, agent, utcnow())
+    add_message(session, ticket, "bot", text, utcnow())
+    send_to_customer(session, ticket, text, settings)
+    return text
+
+
+async def _resume(rasa_agent: Any, conversation_id: str, text: str) -> None:
+    async with rasa_agent.lock_store.lock(conversation_id):
+        tracker = await rasa_agent.tracker_store.get_or_create_tracker(conversation_id)
         tracker.update(ConversationResumed())
         tracker.update(BotUttered(text, metadata={"utter_action": "utter_handoff_resolved"}))
         # The pause stopped the bot before it listened; the next message starts a fresh turn.
         tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
         await rasa_agent.tracker_store.save(tracker)
-    with session_scope(db_url) as session:
-        fresh = session.get(Ticket, ticket.id)
-        add_message(session, fresh, "bot", text, utcnow())
-        send_to_customer(session, fresh, text, settings)
-    return text
 
 
 async def pause_conversation(rasa_agent: Any, ticket: Ticket) -> None:

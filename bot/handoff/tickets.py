@@ -101,9 +101,17 @@ def _require_open(ticket: Ticket) -> None:
         raise TicketError("the ticket is resolved; reopen it first")
 
 
+def is_available_agent(agent: Optional[Agent]) -> bool:
+    """Someone who can work on tickets now: an active account with the agent role."""
+    return agent is not None and agent.active and agent.role == "agent"
+
+
 def _require_owner_or_unassigned(ticket: Ticket, agent: Agent) -> None:
-    if ticket.assignee_id not in (None, agent.id):
-        raise TicketError("another agent has this ticket; ask them to transfer it", status=403)
+    """Only the owner acts on an owned ticket, unless the owner cannot any more (disabled,
+    or not an agent): then any agent may take it over, so no ticket is ever stranded."""
+    if ticket.assignee_id in (None, agent.id) or not is_available_agent(ticket.assignee):
+        return
+    raise TicketError("another agent has this ticket; ask them to transfer it", status=403)
 
 
 def assign(session: Session, ticket: Ticket, agent: Agent, now: datetime) -> None:
@@ -123,8 +131,8 @@ def unassign(session: Session, ticket: Ticket, agent: Agent, now: datetime) -> N
 def transfer(session: Session, ticket: Ticket, agent: Agent, to: Agent, now: datetime) -> None:
     _require_open(ticket)
     _require_owner_or_unassigned(ticket, agent)
-    if not to.active:
-        raise TicketError(f"{to.username} is disabled")
+    if not is_available_agent(to):
+        raise TicketError(f"{to.username} is not an active agent", status=400)
     ticket.assignee_id = to.id
     add_message(session, ticket, "event", f"transferred:{agent.display_name}->{to.display_name}", now, agent)
 
@@ -145,9 +153,13 @@ def note(session: Session, ticket: Ticket, agent: Agent, text: str, now: datetim
     return add_message(session, ticket, "note", text, now, agent)
 
 
-def resolve(session: Session, ticket: Ticket, agent: Agent, now: datetime) -> None:
+def check_can_resolve(ticket: Ticket, agent: Agent) -> None:
     _require_open(ticket)
     _require_owner_or_unassigned(ticket, agent)
+
+
+def resolve(session: Session, ticket: Ticket, agent: Agent, now: datetime) -> None:
+    check_can_resolve(ticket, agent)
     ticket.status = RESOLVED
     ticket.resolved_at = now
     add_message(session, ticket, "event", f"resolved:{agent.display_name}", now, agent)

@@ -35,8 +35,9 @@ def _flatten(tree: Dict[str, Any], prefix: str = "") -> Dict[str, str]:
 
 
 def normalize_language(code: Optional[str], default: Optional[str] = None) -> Optional[str]:
-    """Maps "zh-CN", "zh_Hans", "en-GB" ... onto the languages we serve."""
-    if not code:
+    """Maps "zh-CN", "zh_Hans", "en-GB" ... onto the languages we serve (anything that is
+    not such a text, a number from a malformed request included, is not a language)."""
+    if not isinstance(code, str) or not code:
         return default
     base = code.replace("_", "-").split("-")[0].strip().lower()
     return base if base in LANGUAGES else default

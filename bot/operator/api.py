@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from typing import Any, Dict, Optional, Text
 
 from rasa.core.channels.channel import InputChannel
@@ -14,10 +13,10 @@ from bot.announcements import service
 from bot.announcements.runner import history, send_test
 from bot.announcements.schedule import ValidationError
 from bot.console.auth import requires
-from bot.db import session_scope
 from bot.db.models import Announcement, CommunityGroup
 from bot.db.types import utcnow
-from bot.handoff.agents import login
+from bot.console.api import ApiError, credentials, throttled
+from bot.console.logins import log_in
 from bot.i18n import normalize_language
 from bot.operator import audit
 from bot.operator.content_api import add_content_routes, error_json
@@ -126,15 +125,15 @@ class OperatorApi(InputChannel):
         @blueprint.route("/api/login", methods=["POST"])
         async def operator_login(request: Request):
             try:
-                body = _json_body(request)
-            except Refused as exc:
-                return response.json({"error": exc.message}, status=exc.status)
-            with session_scope() as session:
-                result = login(session, str(body.get("username", "")), str(body.get("password", "")), utcnow(),
-                               timedelta(hours=settings.agent_session_hours), role="operator")
-                if result is None:
-                    return response.json({"error": "wrong username or password, or not an operator"}, status=401)
-                return response.json({"token": result[1]})
+                username, password = credentials(request, settings)
+            except ApiError as exc:
+                return response.json({"error": exc.message, "field": exc.field}, status=exc.status)
+            outcome = await log_in(request, username, password, "operator", settings)
+            if outcome.retry_after:
+                return throttled(outcome.retry_after)
+            if not outcome.ok:
+                return response.json({"error": "wrong username or password, or not an operator"}, status=401)
+            return response.json({"token": outcome.token, "expires_in": settings.agent_session_hours * 3600})
 
         @blueprint.route("/api/announcements", methods=["GET"])
         @operator_only

@@ -3,6 +3,7 @@ server without a restart (only after its tests passed, unless overridden on the 
 and roll back."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Callable
 
@@ -16,6 +17,21 @@ from bot.operator.jobs import JobRunner, expected_seconds, job_json, mark_interr
 from bot.operator.yaml_files import ContentError
 from bot.runtime.training import model_path
 from bot.settings import Settings
+
+
+MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,190}\.tar\.gz$")
+
+
+def model_file(settings: Settings, name: object) -> Path:
+    """The model `name` in MODELS_DIR: a bare file name of a model that is there, never a
+    path (so no request can make the server load a file from anywhere else)."""
+    if not isinstance(name, str) or not MODEL_NAME.match(name) or name != Path(name).name:
+        raise ContentError("model must be the file name of a trained model in MODELS_DIR, e.g. "
+                           "model-81b59549db00b95c.tar.gz (no folders)", status=400)
+    path = Path(settings.models_dir) / name
+    if not path.is_file():
+        raise ContentError(f"there is no model {name} in MODELS_DIR", status=404)
+    return path
 
 
 def _models(session, settings: Settings, served: str):
@@ -61,7 +77,9 @@ def add_model_routes(blueprint: Blueprint, operator_only: Callable, settings: Se
     @blueprint.route("/api/test", methods=["POST"])
     @operator_only
     def test(request, session, operator):
-        model = (request.json or {}).get("model") if request.body else None
+        model = body_of(request).get("model") if request.body else None
+        if model is not None:
+            model = model_file(settings, model).name
         job_id = runner.start_test(operator.username, model)
         audit.record(session, operator, "model.test", f"job {job_id}")
         return response.json({"job": job_id}, status=202)
@@ -83,8 +101,9 @@ def add_model_routes(blueprint: Blueprint, operator_only: Callable, settings: Se
     @blueprint.route("/api/deploy", methods=["POST"])
     @operator_only
     async def deploy(request, session, operator):
-        body = body_of(request)
-        name = str(body.get("model") or model_path(settings.models_dir, settings.content_dir).name)
+        body = body_of(request) if request.body else {}
+        name = model_file(settings, body["model"]).name if body.get("model") is not None \
+            else model_path(settings.models_dir, settings.content_dir).name
         override = body.get("override") is True
         passed = deployment.tests_passed(session, name)
         if not passed and not override:
@@ -92,7 +111,7 @@ def add_model_routes(blueprint: Blueprint, operator_only: Callable, settings: Se
             raise ContentError(f"{name} was not deployed: {reason}. Run Test, or deploy with the override "
                                "(it is recorded in the audit log).", status=409)
         served = served_model(request)
-        await deployment.hot_swap(request.app.ctx.agent, Path(settings.models_dir) / name)
+        await deployment.hot_swap(request.app.ctx.agent, model_file(settings, name))
         deployment.record(session, name, served, operator.username, "deploy", override and not passed)
         audit.record(session, operator, "model.deploy", name, {"previous": served, "tests_passed": passed,
                                                                "override": override and not passed})
@@ -103,7 +122,7 @@ def add_model_routes(blueprint: Blueprint, operator_only: Callable, settings: Se
     async def rollback(request, session, operator):
         target = deployment.rollback_target(session)
         served = served_model(request)
-        await deployment.hot_swap(request.app.ctx.agent, Path(settings.models_dir) / target)
+        await deployment.hot_swap(request.app.ctx.agent, model_file(settings, target))
         deployment.record(session, target, served, operator.username, "rollback", False)
         audit.record(session, operator, "model.rollback", target, {"previous": served})
         return response.json({"served": target, "previous": served})

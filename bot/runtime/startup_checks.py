@@ -1,0 +1,58 @@
+"""What `python -m bot serve` checks before it starts: nothing meant only for a local demo
+may run in a production setting by accident.
+
+With the demo off (production), start-up is refused while an active account still has the
+demo password that `make run` seeds with the demo data — anyone who has read the README
+could log in with it.
+"""
+from __future__ import annotations
+
+import os
+from typing import List
+
+from sqlalchemy import select
+
+from bot.db import session_scope
+from bot.db.models import Agent
+from bot.handoff.agents import has_password
+from bot.seed import DEFAULT_DEMO_PASSWORD, demo_agent_password
+from bot.settings import Settings
+
+
+def accounts_with_demo_password(database_url: str = None) -> List[str]:
+    known = {DEFAULT_DEMO_PASSWORD, demo_agent_password()}
+    with session_scope(database_url) as session:
+        accounts = session.execute(select(Agent).where(Agent.active.is_(True)).order_by(Agent.username)).scalars()
+        return [account.username for account in accounts
+                if any(has_password(account, password) for password in known)]
+
+
+def refusals(settings: Settings) -> List[str]:
+    """Reasons not to start (empty: go ahead)."""
+    if settings.demo_enabled:
+        return []
+    demo_accounts = accounts_with_demo_password(settings.database_url)
+    if not demo_accounts:
+        return []
+    commands = "\n".join(f"  python -m bot agents passwd {name}" for name in demo_accounts)
+    return [f"Refusing to start: these accounts still have the demo password: {', '.join(demo_accounts)}.\n"
+            f"Give each its own password:\n{commands}\n"
+            f"(or disable it: python -m bot agents disable NAME). For the local demo, run `make run` instead, "
+            f"or set DEMO_ENABLED=true."]
+
+
+def warnings(settings: Settings) -> List[str]:
+    found = []
+    if settings.demo_enabled:
+        found.append("The browser demo is ON (DEMO_ENABLED): it answers only on this machine, and demo accounts "
+                     "with the demo password are allowed. Never turn it on in production.")
+    if settings.webhook_legacy_signatures:
+        found.append("WEBHOOK_LEGACY_SIGNATURES is on: webhook requests without a signed timestamp are accepted "
+                     "and can be replayed. Turn it off once the platform adapter sends X-Timestamp.")
+    return found
+
+
+def demo_requested_by_make_run(explicit_flag: bool) -> None:
+    """`make run` asks for the demo; an explicit DEMO_ENABLED (environment or .env) wins."""
+    if explicit_flag and not os.environ.get("DEMO_ENABLED"):
+        os.environ["DEMO_ENABLED"] = "true"

@@ -62,7 +62,9 @@ def preference_events(member: Member) -> List[SlotSet]:
 
 
 def link_policy(settings: Settings) -> LinkPolicy:
-    return LinkPolicy(max_attempts=settings.link_max_attempts, lock_minutes=settings.link_lock_minutes)
+    return LinkPolicy(max_attempts=settings.link_max_attempts, lock_minutes=settings.link_lock_minutes,
+                      code_max_failures=settings.link_code_max_failures,
+                      code_window_minutes=settings.link_code_window_minutes)
 
 
 def now() -> datetime:

@@ -18,6 +18,7 @@ from actions.common import (
     preference_events,
     reply_language,
 )
+from bot.channels.notices import alert_linked_chats
 from bot.db import session_scope
 from bot.i18n.formatting import format_date
 from bot.loyalty.linking import LINKED, LOCKED, attempt_link, lock_status
@@ -105,9 +106,11 @@ class ActionLinkAccountSubmit(Action):
         user = chat_user(tracker)
         cleared = [SlotSet("member_code", None), SlotSet("phone_last4", None)]
         with session_scope() as session:
+            moment = now()
             result = attempt_link(session, user.platform, user.user_id,
                                   tracker.get_slot("member_code") or "", tracker.get_slot("phone_last4") or "",
-                                  now(), link_policy(settings))
+                                  moment, link_policy(settings))
+            alert_linked_chats(session, result, (user.platform, user.user_id), moment, settings)
             if result.outcome == LINKED:
                 member = result.member
                 language = reply_language(tracker, member)

@@ -1,4 +1,9 @@
-"""Promotions running now that this customer may see."""
+"""Promotions running now that this customer may see — and who else may see them.
+
+In a group, only promotions open to everyone are posted: a tier- or tag-restricted offer
+listed there would tell the whole group the member's tier or tags. A linked member's
+own offers go to their private chat instead (the channel tells the group so).
+"""
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -14,6 +19,11 @@ from bot.loyalty.promotions import active_promotions
 from bot.settings import get_settings
 
 
+def asked_in_group(tracker: Tracker) -> bool:
+    metadata = (tracker.latest_message or {}).get("metadata") or {}
+    return metadata.get("chat_type") == "group"
+
+
 class ActionListPromotions(Action):
     def name(self) -> Text:
         return "action_list_promotions"
@@ -24,11 +34,23 @@ class ActionListPromotions(Action):
         with session_scope() as session:
             member = find_linked_member(session, user.platform, user.user_id)
             language = reply_language(tracker, member)
-            promotions = active_promotions(session, member, now())
-            if not promotions:
+            timezone = member_timezone(member, settings)
+            visible = active_promotions(session, member, now())
+            public = active_promotions(session, None, now()) if member else visible
+            exclusive = [promotion for promotion in visible if promotion not in public]
+            if not visible:
                 dispatcher.utter_message(response="utter_no_promotions", language=language)
+            elif member is None:
+                dispatcher.utter_message(response="utter_promotions_anonymous", language=language,
+                                         promotions=promotion_lines(public, language, timezone))
+            elif asked_in_group(tracker):
+                if public:
+                    dispatcher.utter_message(response="utter_promotions", language=language,
+                                             promotions=promotion_lines(public, language, timezone))
+                if exclusive:  # private (bot/channels/routing.py PRIVATE_RESPONSES)
+                    dispatcher.utter_message(response="utter_member_promotions", language=language,
+                                             promotions=promotion_lines(exclusive, language, timezone))
             else:
-                response = "utter_promotions" if member else "utter_promotions_anonymous"
-                lines = promotion_lines(promotions, language, member_timezone(member, settings))
-                dispatcher.utter_message(response=response, language=language, promotions=lines)
+                dispatcher.utter_message(response="utter_promotions", language=language,
+                                         promotions=promotion_lines(visible, language, timezone))
             return preference_events(member) if member else []

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from typing import Dict, Optional
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -21,6 +22,7 @@ from sqlalchemy import select
 from bot.announcements.runner import process_due
 from bot.announcements.schedule import build_trigger
 from bot.announcements.service import schedule_of
+from bot.channels.retention import purge
 from bot.db import session_scope
 from bot.db.models import Announcement
 from bot.db.types import utcnow
@@ -28,6 +30,7 @@ from bot.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
 JOB_PREFIX = "announcement-"
+RETENTION_EVERY_SECONDS = 3600
 # The settings of the scheduler running in this process, per database (jobs are stored
 # by reference, so they look their settings up instead of carrying a stale copy).
 _RUNNING: Dict[str, Settings] = {}
@@ -74,14 +77,30 @@ class AnnouncementScheduler:
                 # Runs missed while no job existed (a restart, an edit) are classified now.
                 run_announcement(announcement.id, self.db_url)
 
+    def purge_old_texts(self) -> None:
+        """Retention (RETENTION_DAYS) rides along with the scheduler, the one process of an
+        installation that runs on a clock; running it twice (two schedulers) is harmless."""
+        with session_scope(self.db_url) as session:
+            purged = purge(session, utcnow(), self.settings.retention_days)
+        if purged.inbound or purged.outbound:
+            logger.info("retention: removed the texts of %s answers and %s outbound messages",
+                        purged.inbound, purged.outbound)
+
     def run(self, stop: threading.Event) -> None:
         self.scheduler.start()
+        last_purge = None
         try:
             while not stop.is_set():
                 try:
                     self.sync()
                 except Exception:
                     logger.exception("announcement sync failed")
+                if last_purge is None or time.monotonic() - last_purge >= RETENTION_EVERY_SECONDS:
+                    last_purge = time.monotonic()
+                    try:
+                        self.purge_old_texts()
+                    except Exception:
+                        logger.exception("retention purge failed")
                 stop.wait(self.settings.scheduler_sync_seconds)
         finally:
             self.scheduler.shutdown(wait=False)

@@ -6,12 +6,14 @@ console shows and edits "the English text" rather than raw conditions.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any, Dict, List, Optional, Tuple
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from bot.i18n import LANGUAGES
-from bot.operator.yaml_files import DOMAIN, ContentError, ContentFiles, dump
+from bot.operator.yaml_files import DOMAIN, EDITABLE_FOLDERS, TEST_STORIES, ContentError, ContentFiles, dump
+from bot.settings import PROJECT_ROOT
 
 NAME = re.compile(r"^utter_[a-z0-9_]{1,80}$")
 MAX_TEXT_LENGTH = 2000
@@ -105,11 +107,50 @@ def set_response(files: ContentFiles, name: str, raw: Any, create: bool) -> Tupl
     return dump(document), before, [as_json(v) for v in responses[name]]
 
 
+_QUOTED_RESPONSE = re.compile(r"""["'](utter_[a-z0-9_]+)["']""")
+_STEP_RESPONSE = re.compile(r"action:\s*(utter_[a-z0-9_]+)")
+
+
+@lru_cache(maxsize=1)
+def code_references() -> Dict[str, Tuple[str, ...]]:
+    """Responses our Python code sends by name (actions, hand-off, the channel), with the
+    files that do. Rasa's validator cannot see these: it only reads stories and rules."""
+    found: Dict[str, List[str]] = {}
+    for path in sorted([*(PROJECT_ROOT / "actions").glob("*.py"), *(PROJECT_ROOT / "bot").rglob("*.py")]):
+        for name in sorted(set(_QUOTED_RESPONSE.findall(path.read_text(encoding="utf-8")))):
+            found.setdefault(name, []).append(str(path.relative_to(PROJECT_ROOT)))
+    return {name: tuple(paths) for name, paths in found.items()}
+
+
+def data_references(files: ContentFiles, document: Any) -> Dict[str, List[str]]:
+    """Responses stories, rules and conversation tests run, and the questions forms ask."""
+    found: Dict[str, List[str]] = {}
+    names = [name for folder in EDITABLE_FOLDERS for name in files.editable(folder)]
+    for name in names + ([TEST_STORIES] if (files.root / TEST_STORIES).exists() else []):
+        for response in set(_STEP_RESPONSE.findall((files.root / name).read_text(encoding="utf-8"))):
+            found.setdefault(response, []).append(name)
+    for form, spec in (document.get("forms") or {}).items():
+        for slot in (spec or {}).get("required_slots") or []:
+            for asked in (f"utter_ask_{slot}", f"utter_ask_{form}_{slot}"):
+                found.setdefault(asked, []).append(f"{DOMAIN} (form {form})")
+    return found
+
+
+def references_to(files: ContentFiles, document: Any, name: str) -> List[str]:
+    return [*code_references().get(name, ()), *data_references(files, document).get(name, [])]
+
+
 def delete_response(files: ContentFiles, name: str) -> Tuple[str, Any]:
+    """The domain without response `name`; refused while anything still sends it, since
+    the answer would silently go missing."""
     document, _ = files.load(DOMAIN)
     responses = document.get("responses") or {}
     if name not in responses:
         raise ContentError(f"there is no response {name}", status=404)
+    used_by = references_to(files, document, name)
+    if used_by:
+        raise ContentError(f"{name} cannot be deleted: it is used by {', '.join(used_by)}. Change its text "
+                           "instead, or remove those uses first.", status=409)
     before = [as_json(v) for v in responses[name]]
     del responses[name]
     return dump(document), before

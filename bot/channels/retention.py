@@ -1,0 +1,64 @@
+"""Retention: after RETENTION_DAYS, stored answers and delivered outbox payloads lose
+their text. Replies carry personal data (points, orders) and are only kept so a retried
+message gets the same answer and an adapter gets everything once; weeks later neither can
+happen, so the text goes. What reports count stays: the rows, their status, timestamps,
+platform, destination and the number of replies.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Dict
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from bot.db.models import InboundEvent, OutboundMessage
+
+BATCH = 500
+
+
+@dataclass(frozen=True)
+class Purged:
+    inbound: int
+    outbound: int
+
+
+def _without_text_inbound(response: Any) -> Dict[str, Any]:
+    response = response if isinstance(response, dict) else {}
+    kept = {key: response[key] for key in ("status", "reason", "conversation_id") if key in response}
+    return {**kept, "reply_count": len(response.get("replies") or []), "redacted": True}
+
+
+def _without_text_outbound(payload: Any) -> Dict[str, Any]:
+    payload = payload if isinstance(payload, dict) else {}
+    kept = {key: payload[key] for key in ("destination", "platform", "in_reply_to", "ticket_id", "notice")
+            if key in payload}
+    return {**kept, "redacted": True}
+
+
+def purge(session: Session, now: datetime, days: int) -> Purged:
+    """Removes the texts older than `days` (0: keep everything); returns how many rows."""
+    if days <= 0:
+        return Purged(0, 0)
+    cutoff = now - timedelta(days=days)
+    inbound = _redact(session, InboundEvent, InboundEvent.response, _without_text_inbound,
+                      InboundEvent.status == "done", InboundEvent.received_at < cutoff)
+    outbound = _redact(session, OutboundMessage, OutboundMessage.payload, _without_text_outbound,
+                       OutboundMessage.status.in_(("delivered", "failed")),
+                       OutboundMessage.created_at < cutoff)
+    return Purged(inbound, outbound)
+
+
+def _redact(session: Session, model, column, strip, *conditions) -> int:
+    """Rewrites matching rows in batches, so a first run on a large table stays short."""
+    done = 0
+    while True:
+        rows = session.execute(select(model.id, column).where(model.redacted.is_(False), *conditions)
+                               .order_by(model.id).limit(BATCH)).all()
+        for row_id, value in rows:
+            session.execute(update(model).where(model.id == row_id).values({column.key: strip(value), "redacted": True})
+                            .execution_options(synchronize_session=False))
+        done += len(rows)
+        if len(rows) < BATCH:
+            return done

@@ -1,0 +1,173 @@
+"""Personal data stays private: member offers, linking under attack, what agents see, and
+how long reply texts are kept."""
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.channels.retention import purge
+from bot.db.models import AuditEntry, InboundEvent, Member, OutboundMessage
+from bot.db.types import utcnow
+from bot.db import session_scope
+from bot.handoff.masking import mask_text
+from bot.loyalty.linking import ALERT_CODE_LOCKED, ALERT_NEW_LINK, LINKED, LOCKED, LinkPolicy, attempt_link
+from tests.conftest import NOW
+from tests.e2e import agent_api, agent_token, find_ticket, group_message, post_event, private_message
+
+
+def fresh(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:8]}"
+
+
+def texts_to(result, kind):
+    return [r["text"] for r in result["replies"] if r["destination"]["type"] == kind]
+
+
+# --- promotions in a group ---------------------------------------------------------------------
+
+def test_a_group_sees_only_promotions_open_to_everyone(bot_servers):
+    _, result = post_event(bot_servers, group_message("any promotions?", "wx_alice", name="Alice", platform="wechat",
+                                                      chat=fresh("g-promo")))
+    group, private = " ".join(texts_to(result, "group")), " ".join(texts_to(result, "private"))
+    assert "Winter sale" in group or "冬季大促" in group  # open to everyone: in the group
+    assert "Double points for Gold" not in group and "双倍积分" not in group  # tells the group her tier
+    assert "Double points for Gold" in private or "双倍积分" in private  # her own offer, privately
+    assert "私信" in group  # the group is told where the rest went
+
+
+def test_an_anonymous_group_member_still_gets_the_public_list(bot_servers):
+    _, result = post_event(bot_servers, group_message("any promotions?", fresh("anon"), chat=fresh("g-promo")))
+    assert texts_to(result, "private") == []
+    assert any("Winter sale" in text or "冬季大促" in text for text in texts_to(result, "group"))
+
+
+# --- linking: limits per member code and alerts to the member's chats --------------------------
+
+POLICY = LinkPolicy(max_attempts=3, lock_minutes=30, code_max_failures=5, code_window_minutes=60)
+
+
+def _member(session, code):
+    return session.execute(select(Member).where(Member.code == code)).scalar_one()
+
+
+def test_wrong_answers_from_many_chats_lock_the_member_code(seeded_session):
+    alice = _member(seeded_session, "M100001")
+    results = [attempt_link(seeded_session, "testchat", f"guesser{i}", "M100001", "0000",
+                            NOW + timedelta(minutes=i), POLICY) for i in range(5)]
+    assert [r.outcome for r in results[:4]] == ["wrong"] * 4  # each chat alone is far from its own limit
+    assert results[4].outcome == LOCKED and results[4].alert == ALERT_CODE_LOCKED
+    assert results[4].alert_member.id == alice.id
+    right = attempt_link(seeded_session, "testchat", "guesser-lucky", "M100001", alice.phone[-4:],
+                         NOW + timedelta(minutes=6), POLICY)
+    assert right.outcome == LOCKED  # even the right digits wait while the code is under attack
+    later = attempt_link(seeded_session, "testchat", "guesser-lucky", "M100001", alice.phone[-4:],
+                         NOW + timedelta(minutes=70), POLICY)
+    assert later.outcome == LINKED and later.alert == ALERT_NEW_LINK
+
+
+def test_a_locked_code_and_a_new_link_are_told_to_the_members_chats(bot_servers, receiver):
+    database = bot_servers.env["DATABASE_URL"]
+    with session_scope(database) as session:
+        unlinked = session.execute(select(Member).where(~Member.identities.any()).order_by(Member.code.desc())) \
+            .scalars().first()
+        code, digits = unlinked.code, unlinked.phone[-4:]
+    first, second = fresh("first"), fresh("second")
+    for user, answer in ((first, digits),):
+        post_event(bot_servers, private_message("link my account", user))
+        post_event(bot_servers, private_message(code, user))
+        post_event(bot_servers, private_message(answer, user))
+    post_event(bot_servers, private_message("link my account", second))
+    post_event(bot_servers, private_message(code, second))
+    post_event(bot_servers, private_message(digits, second))  # someone else links the same membership
+    alerts = receiver.wait_for(lambda got: any(m.get("notice") == "link_alert:new_link" and
+                                               m["destination"].get("user_id") == first for m in got))
+    alert = next(m for m in alerts if m.get("notice") == "link_alert:new_link" and
+                 m["destination"].get("user_id") == first)
+    assert alert["destination"]["type"] == "private" and "testchat" in alert["text"]
+    assert not any(m.get("notice") and m["destination"].get("user_id") == second for m in receiver.received)
+
+    for attempt in range(5):  # five strangers with wrong digits: the code locks, both chats are told
+        stranger = fresh(f"stranger{attempt}")
+        post_event(bot_servers, private_message("link my account", stranger))
+        post_event(bot_servers, private_message(code, stranger))
+        post_event(bot_servers, private_message("0000" if digits != "0000" else "1111", stranger))
+    told = receiver.wait_for(lambda got: {m["destination"].get("user_id") for m in got
+                                          if m.get("notice") == "link_alert:code_locked"} >= {first, second})
+    assert all(m["destination"]["type"] == "private" for m in told if m.get("notice"))
+
+
+# --- what agents see ---------------------------------------------------------------------------
+
+def test_masking_hides_codes_and_phone_digits_typed_by_customers():
+    assert mask_text("my code is M100004", True) == "my code is M1••••4"
+    assert mask_text("1357", True) == "••••"
+    assert mask_text("call me on 13600001357", True) == "call me on •••••••••••"
+    assert mask_text("where is A10023", True) == "where is A10023"  # order numbers stay readable
+    assert mask_text("Linked M100004 on 2026-11-24", False) == "Linked M1••••4 on 2026-11-24"
+
+
+def test_agents_see_masked_data_until_they_reveal_it_which_is_audited(bot_servers):
+    customer = fresh("masked")
+    with session_scope(bot_servers.env["DATABASE_URL"]) as session:
+        unlinked = session.execute(select(Member).where(~Member.identities.any()).order_by(Member.code)) \
+            .scalars().first()
+        code, digits = unlinked.code, unlinked.phone[-4:]
+    for text in ("link my account", code, digits, "I want to talk to a human"):
+        post_event(bot_servers, private_message(text, customer))
+    token = agent_token(bot_servers)
+    ticket = find_ticket(bot_servers, token, customer)
+    _, detail = agent_api(bot_servers, f"/tickets/{ticket['id']}", token=token)
+    shown = " ".join(m["text"] for m in detail["messages"])
+    assert code not in shown and digits not in shown.replace(code, "")
+    assert detail["profile"]["code"] != code and "•" in detail["profile"]["code"]
+    assert detail["profile"]["phone_last4"] == "••••" and detail["profile"]["masked"] is True
+    status, revealed = agent_api(bot_servers, f"/tickets/{ticket['id']}/reveal", "POST", token=token)
+    assert status == 200 and revealed["code"] == code and revealed["phone_last4"] == digits
+    assert code in " ".join(m["text"] for m in revealed["messages"])
+    with session_scope(bot_servers.env["DATABASE_URL"]) as session:
+        entry = session.execute(select(AuditEntry).where(AuditEntry.action == "member.reveal",
+                                                         AuditEntry.target == f"ticket {ticket['id']}")).scalar_one()
+        assert entry.account_name == "lily"
+
+
+# --- retention ----------------------------------------------------------------------------------
+
+def test_old_reply_texts_are_removed_and_counts_kept(session):
+    now = utcnow()
+    old, recent = now - timedelta(days=31), now - timedelta(days=1)
+    reply = {"destination": {"type": "private", "user_id": "u"}, "text": "You have 1,600 points", "buttons": []}
+    session.add_all([
+        InboundEvent(platform="p", message_id="old", status="done", received_at=old, claimed_at=old,
+                     response={"status": "processed", "conversation_id": "c", "replies": [reply, reply]}),
+        InboundEvent(platform="p", message_id="new", status="done", received_at=recent, claimed_at=recent,
+                     response={"status": "processed", "replies": [reply]}),
+        OutboundMessage(platform="p", payload={**reply, "platform": "p", "in_reply_to": "old"}, status="delivered",
+                        created_at=old, next_attempt_at=old, delivered_at=old),
+        OutboundMessage(platform="p", payload={**reply, "platform": "p"}, status="pending", created_at=old,
+                        next_attempt_at=old),
+    ])
+    session.flush()
+    purged = purge(session, now, 30)
+    assert (purged.inbound, purged.outbound) == (1, 1)
+    rows = {row.message_id: row for row in session.execute(select(InboundEvent)).scalars()}
+    session.expire_all()
+    assert rows["old"].response == {"status": "processed", "conversation_id": "c", "reply_count": 2, "redacted": True}
+    assert rows["new"].response["replies"][0]["text"] == reply["text"]
+    outbound = session.execute(select(OutboundMessage).order_by(OutboundMessage.id)).scalars().all()
+    assert "text" not in outbound[0].payload and outbound[0].payload["destination"] == reply["destination"]
+    assert outbound[1].payload["text"] == reply["text"]  # not delivered yet: kept until it is
+    assert purge(session, now, 30) == purge(session, now, 0)  # nothing left to do; 0 keeps all
+
+
+def test_a_retry_after_retention_is_still_a_duplicate(session):
+    now = utcnow()
+    old = now - timedelta(days=40)
+    session.add(InboundEvent(platform="p", message_id="m", status="done", received_at=old, claimed_at=old,
+                             response={"status": "processed", "replies": [{"text": "secret"}]}))
+    session.flush()
+    purge(session, now, 30)
+    from bot.channels.idempotency import claim
+
+    again = claim(session, "p", "m", now, timedelta(seconds=60))
+    assert not again.is_new and "secret" not in str(again.stored_response)
+

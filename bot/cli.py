@@ -64,35 +64,66 @@ def model_to_serve(settings, ensure_model):
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from bot.runtime import startup_checks
     from bot.runtime.servers import BotServers
     from bot.runtime.training import ensure_model
 
+    stop_requested_during_start_up()
+    startup_checks.demo_requested_by_make_run(args.demo)
     settings = get_settings()
+    refusals = startup_checks.refusals(settings)
+    if refusals:
+        print("\n".join(refusals), file=sys.stderr)
+        return 2
+    for warning in startup_checks.warnings(settings):
+        print(f"Note: {warning}")
     servers = BotServers(model=model_to_serve(settings, ensure_model), host=settings.host,
                          rasa_port=settings.rasa_port, action_port=settings.action_port,
                          action_host=settings.action_host)
-    print("Starting the action server and the Rasa server (Ctrl-C stops both) ...")
+    print("Starting the action server, the Rasa server and the scheduler (Ctrl-C stops them all) ...")
     servers.start()
-    demo = f"{servers.rasa_url}/webhooks/community/demo" if settings.demo_enabled else "(off: DEMO_ENABLED)"
-    print(f"""
-The assistant is running.
-  Browser demo (a group and private chats):  {demo}
-  Community webhook (signed):  POST {servers.rasa_url}/webhooks/community/webhook
-  Agent console:  {servers.rasa_url}/agent/   (demo agents lily / tom, password: demo-agent-pass;
-                  add your own: .venv/bin/python -m bot agents create NAME)
-  Agent API (OpenAPI):  {servers.rasa_url}/agent/api/openapi.json
-  Operator console:  {servers.rasa_url}/operator/   (demo operator olivia, password: demo-agent-pass;
-                  edit examples, responses, stories, announcements; train, test, deploy, roll back)
-  Operator API (OpenAPI):  {servers.rasa_url}/operator/api/openapi.json
-  Chat in this terminal (as a demo member):  .venv/bin/python -m bot chat --user wx_alice
-  Action server:  {servers.action_url}/health
-""", flush=True)
+    print(running_banner(servers, settings), flush=True)
     try:
         return servers.supervise()  # restarts what crashes; SIGTERM or Ctrl-C stops all
     except KeyboardInterrupt:  # a Ctrl-C before supervise() took over the signals
         return 0
     finally:
         servers.stop()
+
+
+def stop_requested_during_start_up() -> None:
+    """SIGTERM while the model loads stops serve like Ctrl-C (start() then stops what it
+    started, in order); supervise() installs its own handlers once everything is up."""
+    import signal
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
+def running_banner(servers, settings) -> str:
+    """Where everything is; the demo lines only while the demo is on."""
+    url = servers.rasa_url
+    if settings.demo_enabled:
+        demo = (f"  Browser demo (ON, this machine only):  {url}/webhooks/community/demo\n"
+                f"  Chat in this terminal (as a demo member):  .venv/bin/python -m bot chat --user wx_alice\n")
+        agents_hint = "demo agents lily / tom, password: demo-agent-pass"
+        operator_hint = "demo operator olivia, password: demo-agent-pass"
+    else:
+        demo = "  Browser demo:  off (DEMO_ENABLED)\n"
+        agents_hint = operator_hint = "log in with your account"
+    return f"""
+The assistant is running.
+{demo}  Community webhook (signed):  POST {url}/webhooks/community/webhook
+  Agent console:  {url}/agent/   ({agents_hint};
+                  add your own: .venv/bin/python -m bot agents create NAME)
+  Agent API (OpenAPI):  {url}/agent/api/openapi.json
+  Operator console:  {url}/operator/   ({operator_hint};
+                  edit examples, responses, stories, announcements; train, test, deploy, roll back)
+  Operator API (OpenAPI):  {url}/operator/api/openapi.json
+  Action server (shared secret, {settings.action_host} only):  {servers.action_url}/health
+"""
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
@@ -160,15 +191,25 @@ def cmd_nlu_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_agents(args: argparse.Namespace) -> int:
-    """Create, disable, enable and list agent accounts."""
+def _new_password(args: argparse.Namespace) -> str:
+    """From standard input (--password-stdin), else asked twice at the terminal."""
     import getpass
 
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    password = getpass.getpass(f"New password for {args.username}: ")
+    if getpass.getpass("The same password again: ") != password:
+        raise ValueError("the two passwords differ; nothing was changed")
+    return password
+
+
+def cmd_agents(args: argparse.Namespace) -> int:
+    """Create, disable, enable and list agent accounts; change a password."""
     from sqlalchemy import select
 
     from bot.db import session_scope
     from bot.db.models import Agent
-    from bot.handoff.agents import create_agent, set_active
+    from bot.handoff.agents import create_agent, set_active, set_password
 
     with session_scope() as session:
         if args.action == "list":
@@ -181,19 +222,32 @@ def cmd_agents(args: argparse.Namespace) -> int:
             return 2
         try:
             if args.action == "create":
-                if args.password_stdin:
-                    password = sys.stdin.readline().rstrip("\n")
-                else:
-                    password = getpass.getpass(f"Password for {args.username}: ")
-                create_agent(session, args.username, args.name or args.username, password, args.language,
+                create_agent(session, args.username, args.name or args.username, _new_password(args), args.language,
                              role=args.role)
                 print(f"Created agent {args.username}.")
+            elif args.action == "passwd":
+                set_password(session, args.username, _new_password(args))
+                print(f"Changed the password of {args.username}; their open sessions were ended.")
             else:
                 set_active(session, args.username, args.action == "enable")
                 print(f"Agent {args.username} is now {'active' if args.action == 'enable' else 'disabled'}.")
         except ValueError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
+    return 0
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    """Retention now (the scheduler also runs it every hour)."""
+    from bot.channels.retention import purge
+    from bot.db import session_scope
+    from bot.db.types import utcnow
+
+    days = get_settings().retention_days if args.days is None else args.days
+    with session_scope() as session:
+        purged = purge(session, utcnow(), days)
+    print(f"Removed the texts of {purged.inbound} stored answers and {purged.outbound} outbound messages "
+          f"older than {days} days." if days > 0 else "RETENTION_DAYS is 0: texts are kept.")
     return 0
 
 
@@ -214,23 +268,29 @@ def build_parser() -> argparse.ArgumentParser:
     train = sub.add_parser("train", help="train the Rasa model")
     train.add_argument("--if-changed", action="store_true", help="skip when the inputs did not change")
     train.set_defaults(func=cmd_train)
-    sub.add_parser("serve", help="start the action server, the Rasa server and the scheduler") \
-        .set_defaults(func=cmd_serve)
+    serve = sub.add_parser("serve", help="start the action server, the Rasa server and the scheduler")
+    serve.add_argument("--demo", action="store_true",
+                       help="turn the browser demo on unless DEMO_ENABLED is set (make run does this locally)")
+    serve.set_defaults(func=cmd_serve)
     sub.add_parser("scheduler", help="run the announcement scheduler (serve starts one)") \
         .set_defaults(func=cmd_scheduler)
+    purge = sub.add_parser("purge", help="remove stored reply texts older than RETENTION_DAYS now")
+    purge.add_argument("--days", type=int, default=None, help="default: RETENTION_DAYS")
+    purge.set_defaults(func=cmd_purge)
     chat = sub.add_parser("chat", help="chat with the running bot in this terminal")
     chat.add_argument("--platform", default="wechat")
     chat.add_argument("--user", default="wx_alice", help="platform user id (demo: wx_alice, wx_wangfang, ...)")
     chat.set_defaults(func=cmd_chat)
     sub.add_parser("nlu-report", help="rasa test nlu on the held-out split").set_defaults(func=cmd_nlu_report)
     agents = sub.add_parser("agents", help="manage agent console accounts")
-    agents.add_argument("action", choices=["create", "disable", "enable", "list"])
+    agents.add_argument("action", choices=["create", "passwd", "disable", "enable", "list"])
     agents.add_argument("username", nargs="?")
     agents.add_argument("--name", help="display name (create)")
     agents.add_argument("--language", choices=["en", "zh"], help="console language (create)")
     agents.add_argument("--role", choices=["agent", "operator"], default="agent",
                         help="agent (hand-off console) or operator (announcements, content)")
-    agents.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    agents.add_argument("--password-stdin", action="store_true",
+                        help="read the (new) password from standard input (create, passwd)")
     agents.set_defaults(func=cmd_agents)
     from bot.announcements.cli import register as register_announcements
 

@@ -152,7 +152,7 @@ def test_welcomes_are_batched_per_group(bot_servers, receiver):
     chat = fresh("g-welcome")
 
     def join(name):
-        return post_event(bot_servers, {"type": "member_joined", "platform": "testchat",
+        return post_event(bot_servers, {"type": "member_joined", "platform": "testchat", "event_id": fresh("join"),
                                         "chat": {"id": chat, "type": "group"},
                                         "members": [{"id": fresh("id"), "name": name}]})[1]
 

@@ -65,12 +65,25 @@ def test_wrong_answers_from_many_chats_lock_the_member_code(seeded_session):
     assert later.outcome == LINKED and later.alert == ALERT_NEW_LINK
 
 
-def test_a_locked_code_and_a_new_link_are_told_to_the_members_chats(bot_servers, receiver):
-    database = bot_servers.env["DATABASE_URL"]
+def new_member(database: str):
+    """A member of our own for one test (the shared database's demo members get linked by
+    other tests): returns (member code, last four phone digits)."""
+    import random
+    from datetime import date
+
     with session_scope(database) as session:
-        unlinked = session.execute(select(Member).where(~Member.identities.any()).order_by(Member.code.desc())) \
-            .scalars().first()
-        code, digits = unlinked.code, unlinked.phone[-4:]
+        while True:
+            code = f"M9{random.randint(0, 99999):05d}"
+            if session.execute(select(Member).where(Member.code == code)).scalar() is None:
+                break
+        phone = f"139{random.randint(0, 99999999):08d}"
+        session.add(Member(code=code, name="Test Member", phone=phone, tier="silver", tags=[], language="en",
+                           joined_on=date(2025, 1, 1)))
+    return code, phone[-4:]
+
+
+def test_a_locked_code_and_a_new_link_are_told_to_the_members_chats(bot_servers, receiver):
+    code, digits = new_member(bot_servers.env["DATABASE_URL"])
     first, second = fresh("first"), fresh("second")
     for user, answer in ((first, digits),):
         post_event(bot_servers, private_message("link my account", user))
@@ -108,10 +121,7 @@ def test_masking_hides_codes_and_phone_digits_typed_by_customers():
 
 def test_agents_see_masked_data_until_they_reveal_it_which_is_audited(bot_servers):
     customer = fresh("masked")
-    with session_scope(bot_servers.env["DATABASE_URL"]) as session:
-        unlinked = session.execute(select(Member).where(~Member.identities.any()).order_by(Member.code)) \
-            .scalars().first()
-        code, digits = unlinked.code, unlinked.phone[-4:]
+    code, digits = new_member(bot_servers.env["DATABASE_URL"])
     for text in ("link my account", code, digits, "I want to talk to a human"):
         post_event(bot_servers, private_message(text, customer))
     token = agent_token(bot_servers)

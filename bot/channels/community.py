@@ -81,8 +81,11 @@ class CommunityInput(InputChannel):
             memory.settle_after_model_load()  # the model is loaded before the server starts
             await dispatcher.start()
 
-        @blueprint.listener("before_server_stop")
+        @blueprint.listener("after_server_stop")
         async def stop_dispatcher(app, loop) -> None:
+            # After, not before: Sanic lets the requests in progress finish between the two,
+            # and they still need the action server's connections (and the outbox its
+            # dispatcher) to answer; closed before, they were answered with nothing.
             await dispatcher.stop()
             await rasa_patches.close_endpoint_sessions()
 

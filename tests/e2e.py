@@ -82,19 +82,26 @@ def private_message(text: str, user: str, platform: str = "testchat", message_id
             "message": {"id": message_id or uuid.uuid4().hex, "text": text}}
 
 
-def api_call(servers, url_path: str, method: str = "GET", body: Optional[Dict] = None,
-             token: Optional[str] = None, raw: Optional[bytes] = None):
-    """Calls one of our JSON APIs; returns (HTTP status, JSON body)."""
+def http_json(url: str, method: str = "POST", body: Optional[Dict] = None, headers: Optional[Dict] = None,
+              raw: Optional[bytes] = None):
+    """One JSON request; returns (HTTP status, JSON body) — error statuses are answers too."""
     import urllib.error
 
     data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-    headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
-    request = urllib.request.Request(f"{servers.rasa_url}{url_path}", data=data, headers=headers, method=method)
+    request = urllib.request.Request(url, data=data, method=method,
+                                     headers={"Content-Type": "application/json", **(headers or {})})
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             return response.status, json.load(response)
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"{}")
+
+
+def api_call(servers, url_path: str, method: str = "GET", body: Optional[Dict] = None,
+             token: Optional[str] = None, raw: Optional[bytes] = None):
+    """Calls one of our JSON APIs; returns (HTTP status, JSON body)."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return http_json(f"{servers.rasa_url}{url_path}", method, body, headers, raw)
 
 
 def agent_api(servers, path: str, *args, **kwargs):

@@ -1,5 +1,4 @@
 """The action server answers only the Rasa server: loopback by default, shared secret always."""
-import json
 import os
 import subprocess
 import sys
@@ -11,6 +10,7 @@ import pytest
 
 from bot.runtime.servers import free_port
 from bot.settings import PROJECT_ROOT
+from tests.e2e import http_json
 
 TOKEN = "action-token-for-tests-0123456789"
 
@@ -51,13 +51,7 @@ def action_server(servers_db, tmp_path_factory):
 
 
 def call(url: str, body: dict, headers: dict = None, query: str = ""):
-    request = urllib.request.Request(f"{url}/webhook{query}", data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json", **(headers or {})})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.load(response)
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
+    return http_json(f"{url}/webhook{query}", "POST", body, headers)
 
 
 def forged_points_call(user_id: str = "wx_alice") -> dict:

@@ -47,17 +47,9 @@ def test_demo_page_in_chinese_has_no_untranslated_keys(bot_servers, tmp_path):
 
 
 def _demo_post(servers, path, body, headers=None):
-    import json
-    import urllib.error
-    import urllib.request
+    from tests.e2e import http_json
 
-    request = urllib.request.Request(f"{servers.rasa_url}/webhooks/community{path}", data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json", **(headers or {})})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.load(response)
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
+    return http_json(f"{servers.rasa_url}/webhooks/community{path}", "POST", body, headers)
 
 
 def test_demo_speaks_only_as_its_own_customers(bot_servers):

@@ -275,3 +275,14 @@ def test_deploy_and_test_accept_only_model_names_from_models_dir(prod_servers, m
         answer = call(prod_servers, path, "POST", {"model": model, "override": True}, auth)
         assert answer[0] == status, (path, answer)
         assert "error" in json.loads(answer[2])
+
+
+def test_a_login_posted_by_another_site_is_refused(prod_servers):
+    evil = {"Origin": "https://evil.example", "X-Forwarded-For": fresh_address()}
+    body = {"username": "bystander", "password": PASSWORD}
+    assert call(prod_servers, "/agent/api/login", "POST", body, evil)[0] == 403
+    assert call(prod_servers, "/operator/api/login", "POST", body, evil)[0] == 403
+    form = f"username=bystander&password={PASSWORD}".encode()
+    status, _, _ = call(prod_servers, "/agent/login", "POST", raw=form,
+                        headers={**evil, "Content-Type": "application/x-www-form-urlencoded"})
+    assert status == 403

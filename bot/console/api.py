@@ -7,7 +7,15 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sqlalchemy import select
 
-from bot.console.auth import COOKIE, request_token, requires, set_session_cookie, too_large
+from bot.console.auth import (
+    COOKIE,
+    is_same_origin,
+    request_origin,
+    request_token,
+    requires,
+    set_session_cookie,
+    too_large,
+)
 from bot.console.logins import log_in
 from bot.console.openapi import OPENAPI
 from bot.console.views import revealed, ticket_detail, ticket_summary
@@ -66,6 +74,9 @@ def credentials(request: Request, settings: Settings):
     refused = too_large(request, settings)
     if refused is not None:
         raise ApiError(413, f"body is larger than {settings.max_api_body_bytes} bytes")
+    if request_origin(request) is not None and not is_same_origin(request, settings):
+        # a page on another site posting a login (a text/plain "form" parses as JSON too)
+        raise ApiError(403, "cross-site login refused: log in from this server's own pages, or without an Origin")
     body = _body(request)
     for field in ("username", "password"):
         value = body.get(field)

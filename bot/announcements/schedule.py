@@ -14,12 +14,17 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.db.types import text_problem
 from bot.i18n import LANGUAGES
 
 SCHEDULE_TYPES = ("once", "cron", "interval")
 INTERVAL_UNITS = ("minutes", "hours", "days")
 MAX_TEXT = 2000
 MAX_FIRE_TIMES = 1000  # per pass: a tiny interval after a long outage cannot run away
+MAX_TIMEZONE_LENGTH = 64  # the announcements.timezone column
+MAX_CRON_LENGTH = 100  # the announcements.cron column
+MAX_INTERVAL = timedelta(days=3660)  # the preview's horizon: a longer interval would never show a run
+YEARS = (1900, 9000)  # far enough from datetime's limits that converting time zones cannot overflow
 
 
 class ValidationError(ValueError):
@@ -44,6 +49,20 @@ class Schedule:
 
 
 _DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+
+def check_text(value: Any, field: str, max_length: Optional[int] = None) -> str:
+    """A text we can store and show: a string, within `max_length`, without NUL characters
+    (PostgreSQL refuses them) and without lone surrogates (no database or platform takes
+    them, and JSON allows them)."""
+    if not isinstance(value, str):
+        raise ValidationError(field, "must be a text")
+    problem = text_problem(value)
+    if problem:
+        raise ValidationError(field, problem)
+    if max_length is not None and len(value) > max_length:
+        raise ValidationError(field, f"is longer than {max_length} characters")
+    return value
 
 
 def _day_number(token: str) -> int:
@@ -87,29 +106,67 @@ def cron_trigger(expression: str, timezone) -> CronTrigger:
 
 def parse_datetime(value: Any, field: str) -> Optional[datetime]:
     """ISO 8601 with an offset ("2026-11-24T09:00:00+08:00"); naive times are refused."""
-    if value in (None, ""):
+    if value is None or value == "":
         return None
     if isinstance(value, datetime):
         parsed = value
     else:
+        text = check_text(value, field, 64) if isinstance(value, str) else str(value)
         try:
-            parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
             raise ValidationError(field, f"not an ISO 8601 date-time: {value!r}")
     if parsed.tzinfo is None:
         raise ValidationError(field, "needs a UTC offset, e.g. 2026-11-24T09:00:00+08:00 (naive times are ambiguous)")
+    if not YEARS[0] <= parsed.year <= YEARS[1]:
+        raise ValidationError(field, f"the year must be between {YEARS[0]} and {YEARS[1]}")
     return parsed
+
+
+def _timezone(value: Any) -> str:
+    """An IANA time zone name; anything else (a number, a path, a very long text) is a 400."""
+    timezone = value or ""
+    if not isinstance(timezone, str) or len(timezone) > MAX_TIMEZONE_LENGTH:
+        raise ValidationError("timezone", f"not an IANA time zone: {timezone!r} (e.g. Asia/Shanghai)")
+    try:
+        ZoneInfo(check_text(timezone, "timezone"))
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValidationError("timezone", f"not an IANA time zone: {timezone!r} (e.g. Asia/Shanghai)")
+    return timezone
+
+
+def _cron(value: Any, timezone: str) -> str:
+    expression = check_text(value or "", "cron", MAX_CRON_LENGTH).strip()
+    try:
+        cron_trigger(expression, timezone)
+    except (ValueError, TypeError) as exc:
+        raise ValidationError("cron", f"not a valid cron expression {expression!r}: {exc}")
+    return expression
+
+
+def _interval_value(value: Any, unit: str) -> int:
+    """A whole number of `unit`s (numbers as text, like "30", are accepted as before),
+    positive and at most ten years."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ValidationError("interval_value", "must be a whole number")
+    if number <= 0:
+        raise ValidationError("interval_value", "must be positive")
+    try:
+        too_long = timedelta(**{unit: number}) > MAX_INTERVAL
+    except OverflowError:
+        too_long = True
+    if too_long:
+        raise ValidationError("interval_value", f"must be at most {MAX_INTERVAL.days} days")
+    return number
 
 
 def validate_schedule(data: Dict[str, Any]) -> Schedule:
     kind = data.get("schedule_type") or data.get("type")
     if kind not in SCHEDULE_TYPES:
         raise ValidationError("schedule_type", f"must be one of {', '.join(SCHEDULE_TYPES)}")
-    timezone = data.get("timezone") or ""
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationError("timezone", f"not an IANA time zone: {timezone!r} (e.g. Asia/Shanghai)")
+    timezone = _timezone(data.get("timezone"))
     starts_at = parse_datetime(data.get("starts_at"), "starts_at")
     ends_at = parse_datetime(data.get("ends_at"), "ends_at")
     if starts_at and ends_at and ends_at <= starts_at:
@@ -121,22 +178,12 @@ def validate_schedule(data: Dict[str, Any]) -> Schedule:
             raise ValidationError("run_at", "a one-off announcement needs run_at")
         schedule = Schedule(**{**schedule.__dict__, "run_at": run_at})
     elif kind == "cron":
-        expression = (data.get("cron") or "").strip()
-        try:
-            cron_trigger(expression, timezone)
-        except (ValueError, TypeError) as exc:
-            raise ValidationError("cron", f"not a valid cron expression {expression!r}: {exc}")
-        schedule = Schedule(**{**schedule.__dict__, "cron": expression})
+        schedule = Schedule(**{**schedule.__dict__, "cron": _cron(data.get("cron"), timezone)})
     else:
         unit = data.get("interval_unit")
         if unit not in INTERVAL_UNITS:
             raise ValidationError("interval_unit", f"must be one of {', '.join(INTERVAL_UNITS)}")
-        try:
-            value = int(data.get("interval_value"))
-        except (TypeError, ValueError):
-            raise ValidationError("interval_value", "must be a whole number")
-        if value <= 0:
-            raise ValidationError("interval_value", "must be positive")
+        value = _interval_value(data.get("interval_value"), unit)
         schedule = Schedule(**{**schedule.__dict__, "interval_value": value, "interval_unit": unit})
     return schedule
 
@@ -150,8 +197,7 @@ def validate_texts(texts: Any) -> Dict[str, str]:
             raise ValidationError("texts", f"unknown language {language!r} (use {', '.join(LANGUAGES)})")
         if not isinstance(text, str) or not text.strip():
             raise ValidationError(f"texts.{language}", "is empty")
-        if len(text) > MAX_TEXT:
-            raise ValidationError(f"texts.{language}", f"is longer than {MAX_TEXT} characters")
+        check_text(text, f"texts.{language}", MAX_TEXT)
         cleaned[language] = text.strip()
     return cleaned
 

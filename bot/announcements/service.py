@@ -7,14 +7,29 @@ from typing import Any, Dict, List, Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.announcements.schedule import Schedule, ValidationError, next_runs, validate_schedule, validate_texts
+from bot.announcements.schedule import (Schedule, ValidationError, check_text, next_runs, validate_schedule,
+                                        validate_texts)
 from bot.db.models import Announcement, CommunityGroup
+from bot.db.types import is_row_id
+
+MAX_TITLE = 200  # longer titles are cut to this (the announcements.title column)
+MAX_URL = 500  # the link_url and image_url columns
+MAX_TAG = 100  # the target_tag column
+
+
+def _optional_text(data: Dict[str, Any], field: str, max_length: Optional[int], strip: bool = True) -> Optional[str]:
+    """A field that may be absent, null or empty (all meaning none), or else a text."""
+    value = data.get(field)
+    if value is None or value == "":
+        return None
+    text = check_text(value, field, max_length)
+    return (text.strip() if strip else text) or None
 
 
 def _targets(session: Session, data: Dict[str, Any]) -> Dict[str, Any]:
     group_ids = data.get("target_group_ids") or []
-    tag = (data.get("target_tag") or "").strip() or None
-    if not isinstance(group_ids, list) or not all(isinstance(g, int) for g in group_ids):
+    tag = _optional_text(data, "target_tag", MAX_TAG)
+    if not isinstance(group_ids, list) or not all(is_row_id(g) for g in group_ids):
         raise ValidationError("target_group_ids", "must be a list of group ids")
     if not group_ids and not tag:
         raise ValidationError("target_group_ids", "name target groups or a target_tag")
@@ -27,14 +42,15 @@ def _targets(session: Session, data: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def _fields(session: Session, data: Dict[str, Any]) -> Dict[str, Any]:
-    title = (data.get("title") or "").strip()
+    title = _optional_text(data, "title", None)
     if not title:
         raise ValidationError("title", "is empty")
     schedule = validate_schedule(data)
-    fields = {"title": title[:200], "texts": validate_texts(data.get("texts")), **_targets(session, data),
-              "link_url": (data.get("link_url") or None), "image_url": (data.get("image_url") or None)}
+    fields = {"title": title[:MAX_TITLE], "texts": validate_texts(data.get("texts")), **_targets(session, data),
+              "link_url": _optional_text(data, "link_url", MAX_URL, strip=False),
+              "image_url": _optional_text(data, "image_url", MAX_URL, strip=False)}
     for key in ("link_url", "image_url"):
-        if fields[key] and not str(fields[key]).startswith(("http://", "https://")):
+        if fields[key] and not fields[key].startswith(("http://", "https://")):
             raise ValidationError(key, "must be an http(s) URL")
     fields.update(schedule_type=schedule.type, timezone=schedule.timezone, run_at=schedule.run_at,
                   cron=schedule.cron, interval_value=schedule.interval_value,

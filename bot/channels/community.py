@@ -16,7 +16,7 @@ from sanic.request import Request
 from bot.channels.contract import BadRequest, RetryLater
 from bot.channels.outbound import OutboundDispatcher
 from bot.channels.service import CommunityService
-from bot.runtime import memory, rasa_patches
+from bot.runtime import memory, rasa_patches, web
 from bot.settings import get_settings
 
 rasa_patches.apply()  # this module is loaded by the Rasa server at start-up
@@ -70,11 +70,8 @@ class CommunityInput(InputChannel):
             return response.json(result, ensure_ascii=False)
 
         @blueprint.listener("before_server_start")
-        async def limit_request_size(app, loop) -> None:
-            # Sanic would read up to 100 MB of any request before a route could refuse it;
-            # now a body over the largest request any route accepts is refused (413) as soon
-            # as its Content-Length (or its first bytes past the limit) arrive.
-            app.config.REQUEST_MAX_SIZE = settings.max_request_bytes
+        async def configure_server(app, loop) -> None:
+            web.configure(app, settings)  # request size limit, 405 with Allow
 
         @blueprint.listener("after_server_start")
         async def start_dispatcher(app, loop) -> None:

@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
+from bot.db.types import text_problem
+
 SIGNATURE_HEADER = "X-Signature"
 TIMESTAMP_HEADER = "X-Timestamp"
 EVENT_TYPES = ("message", "member_joined")
@@ -129,12 +131,9 @@ def _required(obj: Dict[str, Any], key: str, path: str) -> Any:
 def _clean_text(value: str, path: str) -> str:
     """Text we can store and send back: no NUL characters (PostgreSQL refuses them) and
     valid Unicode (JSON allows lone surrogates, which no database or platform takes)."""
-    if "\x00" in value:
-        raise BadRequest(400, f"field {path} contains a NUL character", path)
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise BadRequest(400, f"field {path} is not valid Unicode (a lone surrogate)", path) from None
+    problem = text_problem(value)
+    if problem:
+        raise BadRequest(400, f"field {path} {problem}", path)
     return value
 
 

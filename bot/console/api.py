@@ -21,7 +21,7 @@ from bot.console.openapi import OPENAPI
 from bot.console.views import revealed, ticket_detail, ticket_summary
 from bot.db import session_scope
 from bot.db.models import Agent, Ticket
-from bot.db.types import utcnow
+from bot.db.types import is_row_id, text_problem, utcnow
 from bot.handoff import tickets as service
 from bot.handoff.agents import logout
 from bot.handoff.coordinator import HandBackFailed, pause_conversation, resolve_and_hand_back, send_to_customer
@@ -39,7 +39,7 @@ class ApiError(Exception):
         self.status, self.message, self.field = status, message, field
 
 
-def _error(exc: ApiError) -> response.HTTPResponse:
+def api_error(exc: ApiError) -> response.HTTPResponse:
     body: Dict[str, Any] = {"error": exc.message}
     if exc.field:
         body["field"] = exc.field
@@ -62,8 +62,9 @@ def _text(body: Dict[str, Any], field: str = "text") -> str:
     text = body.get(field)
     if not isinstance(text, str) or not text.strip():
         raise ApiError(400, f"missing field {field}", field)
-    if "\x00" in text:
-        raise ApiError(400, f"{field} contains a NUL character", field)
+    problem = text_problem(text)
+    if problem:
+        raise ApiError(400, f"{field} {problem}", field)
     if len(text) > MAX_TEXT:
         raise ApiError(413, f"{field} is longer than {MAX_TEXT} characters", field)
     return text.strip()
@@ -80,7 +81,7 @@ def credentials(request: Request, settings: Settings):
     body = _body(request)
     for field in ("username", "password"):
         value = body.get(field)
-        if not isinstance(value, str) or not value or len(value) > 256 or "\x00" in value:
+        if not isinstance(value, str) or not value or len(value) > 256 or text_problem(value):
             raise ApiError(400, f"{field} is required (a text of at most 256 characters)", field)
     return body["username"], body["password"]
 
@@ -98,7 +99,7 @@ def agent_json(agent: Agent) -> Dict[str, Any]:
 def add_api_routes(blueprint: Blueprint, settings: Settings) -> None:
     def known_errors(error: Exception):
         if isinstance(error, ApiError):
-            return _error(error)
+            return api_error(error)
         if isinstance(error, service.TicketError):
             return response.json({"error": str(error)}, status=error.status)
         return None
@@ -107,7 +108,7 @@ def add_api_routes(blueprint: Blueprint, settings: Settings) -> None:
                              known_errors)
 
     def load_ticket(session, ticket_id: int) -> Ticket:
-        ticket = session.get(Ticket, ticket_id)
+        ticket = session.get(Ticket, ticket_id) if is_row_id(ticket_id) else None
         if ticket is None:
             raise ApiError(404, f"no ticket {ticket_id}")
         return ticket
@@ -121,7 +122,7 @@ def add_api_routes(blueprint: Blueprint, settings: Settings) -> None:
         try:
             username, password = credentials(request, settings)
         except ApiError as exc:
-            return _error(exc)
+            return api_error(exc)
         outcome = await log_in(request, username, password, "agent", settings)
         if outcome.retry_after:
             return throttled(outcome.retry_after)
@@ -195,7 +196,7 @@ def add_api_routes(blueprint: Blueprint, settings: Settings) -> None:
     @authenticated
     def transfer(request, session, agent, ticket_id):
         username = _body(request).get("username")
-        if not isinstance(username, str) or not username:
+        if not isinstance(username, str) or not username or len(username) > 64 or text_problem(username):
             raise ApiError(400, "username is required: the agent to transfer to", "username")
         target = session.execute(select(Agent).where(Agent.username == username)).scalar_one_or_none()
         if target is None or target.role != "agent" or not target.active:

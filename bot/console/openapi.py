@@ -1,66 +1,159 @@
-"""OpenAPI 3 description of the agent API, served at /agent/api/openapi.json."""
+"""OpenAPI 3 description of the agent API, served at /agent/api/openapi.json.
+
+Every route of the agent console (bot/console/api.py, channel.py, pages.py) is here with
+the bodies it takes and the body of every status it answers with; tests/test_api_fuzz.py
+holds the running server to this document.
+"""
 from __future__ import annotations
 
 from typing import Any, Dict
 
+from bot.console.openapi_parts import (CROSS_SITE_LOGIN, DATE_TIME, LANGUAGE, LOCATION, RETRY_AFTER, SCHEMAS,
+                                       SECURITY_SCHEMES, SET_COOKIE, SIGNED_IN, array, changing, error, form_body,
+                                       html, json_body, nullable, obj, ok, operation, path_id, ref)
+from bot.handoff.tickets import REASONS, VIEWS
 
-def _op(summary: str, body: Dict[str, Any] = None, ok: str = "OK", params=None) -> Dict[str, Any]:
-    operation: Dict[str, Any] = {
-        "summary": summary,
-        "responses": {"200": {"description": ok}, "401": {"description": "not logged in"},
-                      "403": {"description": "another agent has the ticket"},
-                      "404": {"description": "no such ticket"}, "409": {"description": "not allowed in this state"}},
-    }
-    if body:
-        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
-    if params:
-        operation["parameters"] = params
-    return operation
+MAX_TEXT = 4000  # bot/console/api.py
+MAX_CREDENTIAL = 256
+
+AGENT = obj({"username": {"type": "string"}, "display_name": {"type": "string"},
+             "language": nullable({**LANGUAGE, "description": "the console language the agent chose; null: "
+                                                              "the browser's"})})
+TIMES = obj({"waiting": nullable({"type": "integer", "description": "seconds waited so far without an answer"}),
+             "first_reply": nullable({"type": "integer", "description": "seconds until the first agent reply"}),
+             "resolution": nullable({"type": "integer", "description": "seconds until resolved"})})
+SUMMARY_PROPERTIES = {
+    "id": {"type": "integer"}, "platform": {"type": "string"}, "user_id": {"type": "string"},
+    "display_name": nullable({"type": "string"}), "member_id": nullable({"type": "integer"}),
+    "reason": {"type": "string", "enum": list(REASONS)}, "language": {"type": "string"},
+    "status": {"type": "string", "enum": ["open", "resolved"]},
+    "origin": obj({"chat_type": {"type": "string", "enum": ["private", "group"]},
+                   "chat_id": nullable({"type": "string", "description": "the group asked in"})}),
+    "assignee": nullable({"type": "string", "description": "username of the agent who has it"}),
+    "created_at": DATE_TIME, "resolved_at": nullable(DATE_TIME), "times": ref("TicketTimes"),
+    "queue_position": {"type": "integer", "minimum": 0, "description": "place in the queue; 0 once assigned"}}
+SUMMARY = obj(SUMMARY_PROPERTIES)
+MESSAGE = obj({"id": {"type": "integer"},
+               "author": {"type": "string", "enum": ["customer", "bot", "agent", "note", "event"]},
+               "agent": nullable({"type": "string", "description": "display name of the agent who wrote it"}),
+               "text": {"type": "string", "description": "member codes masked; phone digits masked in the "
+                                                         "customer's lines"},
+               "created_at": DATE_TIME})
+ORDER = obj({"number": {"type": "string"}, "status": {"type": "string"}, "total": {"type": "string"},
+             "placed": {"type": "string"}}, description="texts formatted in the requested language")
+PROFILE = obj({
+    "code": {"type": "string", "description": "the member code, masked (M1••••1): see /reveal"},
+    "name": {"type": "string"}, "tier": {"type": "string"}, "tags": array({"type": "string"}),
+    "phone_last4": {"type": "string", "description": "masked (••••): see /reveal"},
+    "masked": {"type": "boolean", "enum": [True]}, "language": nullable({"type": "string"}),
+    "joined": {"type": "string"}, "points": {"type": "integer"}, "points_expiring": {"type": "integer"},
+    "recent_orders": array(ref("Order"))}, description="the linked member, or null for a customer not linked")
+DETAIL = obj({**SUMMARY_PROPERTIES,
+              "messages": array(ref("TicketMessage")), "profile": nullable(ref("MemberProfile")),
+              "previous_tickets": array(ref("TicketSummary"), description="the customer's other tickets"),
+              "canned_replies": array(obj({"key": {"type": "string"}, "title": {"type": "string"},
+                                           "text": {"type": "string"}}),
+                                      description="in the customer's language, placeholders filled")})
+REVEALED = obj({"ticket_id": {"type": "integer"}, "code": nullable({"type": "string"}),
+                "phone_last4": nullable({"type": "string"}),
+                "messages": array(obj({"id": {"type": "integer"}, "text": {"type": "string"}}),
+                                  description="the transcript unmasked")})
+
+TICKET_ID = [path_id("ticket_id", "the ticket's id")]
+TEXT = {"type": "string", "minLength": 1, "maxLength": MAX_TEXT,
+        "description": f"not blank, no NUL character; over {MAX_TEXT} characters is a 413"}
+CREDENTIALS = obj({"username": {"type": "string", "minLength": 1, "maxLength": MAX_CREDENTIAL},
+                   "password": {"type": "string", "minLength": 1, "maxLength": MAX_CREDENTIAL, "format": "password"}})
+LOGIN_FORM = obj({"username": {"type": "string"}, "password": {"type": "string", "format": "password"}})
+PAGES = ["pages"]
 
 
-TEXT_BODY = {"type": "object", "required": ["text"],
-             "properties": {"text": {"type": "string", "maxLength": 4000}}}
-TICKET_ID = [{"name": "ticket_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+def _ticket_action(summary: str, errors=(403, 404, 409), **rest: Any) -> Dict[str, Any]:
+    return changing(summary, {200: ok("the ticket after the change", ref("TicketSummary"))}, errors=errors,
+                    params=TICKET_ID, **rest)
+
+
+PATHS: Dict[str, Any] = {
+    "/agent/api/login": {"post": operation(
+        "Log in; returns a bearer token (and sets the console's session cookie)",
+        {200: ok("logged in", obj({"token": {"type": "string"}, "agent": ref("Agent"),
+                                   "expires_in": {"type": "integer", "description": "seconds"}}), SET_COOKIE),
+         401: error("wrong username or password, or the account is disabled"), 403: error(CROSS_SITE_LOGIN)},
+        json_body(CREDENTIALS), errors=(400, 413, 429), signed_in=False)},
+    "/agent/api/logout": {"post": changing("End this session (the token stops working)", {
+        200: ok("logged out", obj({"status": {"type": "string", "enum": ["logged out"]}}))})},
+    "/agent/api/me": {
+        "get": operation("The logged-in agent", {200: ok("the agent", ref("Agent"))}),
+        "put": changing("Set the console language", {200: ok("the agent", ref("Agent"))}, errors=(400,), body=json_body(
+            obj({"language": nullable({"type": "string", "description": "en or zh (a locale such as en-GB or zh-CN "
+                                                                         "is read as its language); null: follow the "
+                                                                         "browser"})}, required=[]), required=False))},
+    "/agent/api/agents": {"get": operation("Active agents (to transfer a ticket to)",
+                                           {200: ok("agents by username", array(ref("Agent")))})},
+    "/agent/api/tickets": {"get": operation(
+        "Tickets in a queue view (at most 200)", {200: ok("tickets", array(ref("TicketSummary")))}, errors=(400,),
+        params=[{"name": "view", "in": "query", "description": "default open",
+                 "schema": {"type": "string", "enum": list(VIEWS)}}])},
+    "/agent/api/tickets/{ticket_id}": {"get": operation(
+        "A ticket with its messages, the customer's profile (masked), previous tickets and canned replies",
+        {200: ok("the ticket", ref("TicketDetail"))}, errors=(404,), params=TICKET_ID + [
+            {"name": "lang", "in": "query", "description": "language of the profile's labels and dates (en or zh); "
+                                                           "default: the agent's", "schema": {"type": "string"}}])},
+    "/agent/api/tickets/{ticket_id}/reveal": {"post": changing(
+        "The customer's member code, phone digits and transcript unmasked; written to the audit log",
+        {200: ok("unmasked", ref("RevealedTicket"))}, errors=(404,), params=TICKET_ID)},
+    "/agent/api/tickets/{ticket_id}/assign": {"post": _ticket_action("Assign to me")},
+    "/agent/api/tickets/{ticket_id}/unassign": {"post": _ticket_action("Put back in the queue")},
+    "/agent/api/tickets/{ticket_id}/transfer": {"post": _ticket_action(
+        "Transfer to another agent", errors=(400, 403, 404, 409),
+        body=json_body(obj({"username": {"type": "string", "minLength": 1,
+                                         "description": "an active agent (GET /agent/api/agents)"}})))},
+    "/agent/api/tickets/{ticket_id}/reply": {"post": changing(
+        "Reply to the customer (in private, or in the group they asked in with a mention when in_group is true); "
+        "replying takes an unassigned ticket",
+        {200: ok("stored and queued for the customer's platform",
+                 obj({"message_id": {"type": "integer"},
+                      "delivery": {"type": "string", "enum": ["queued", "no_channel"]}}))},
+        errors=(400, 404, 409), params=TICKET_ID,
+        body=json_body(obj({"text": TEXT, "in_group": {"type": "boolean"}}, required=["text"])))},
+    "/agent/api/tickets/{ticket_id}/notes": {"post": changing(
+        "Internal note (never shown to the customer)", {200: ok("stored", obj({"message_id": {"type": "integer"}}))},
+        errors=(400, 404), params=TICKET_ID, body=json_body(obj({"text": TEXT})))},
+    "/agent/api/tickets/{ticket_id}/resolve": {"post": _ticket_action(
+        "Resolve: the bot takes the conversation back (503 if it could not: the ticket stays open)",
+        errors=(403, 404, 409, 503))},
+    "/agent/api/tickets/{ticket_id}/reopen": {"post": _ticket_action("Reopen: the bot is silent again")},
+    "/agent/api/events": {"get": operation(
+        "Server-sent events: a notice whenever tickets or messages change, `session_ended` when the session ends",
+        {200: {"description": "an endless stream of `data: {json}` lines",
+               "content": {"text/event-stream": {"schema": {"type": "string"}}}}})},
+    "/agent/api/openapi.json": {"get": operation("This document", {
+        200: ok("OpenAPI 3", {"type": "object", "required": ["openapi", "paths"]})}, signed_in=False)},
+    "/agent/": {"get": operation("The console (HTML), or a redirect to the login page", {
+        200: html("the console"), 302: {"description": "not logged in", "headers": LOCATION}},
+        signed_in=False, tags=PAGES)},
+    "/agent/login": {
+        "get": operation("The login page", {200: html("the form")}, signed_in=False, tags=PAGES, params=[
+            {"name": "lang", "in": "query", "schema": {"type": "string"}}]),
+        "post": operation("The login form's submission", {
+            302: {"description": "logged in: to the console, with the session cookie",
+                  "headers": {**LOCATION, **SET_COOKIE}},
+            401: html("wrong username or password"), 403: html("the form was posted from another site"),
+            429: html("too many failed logins", RETRY_AFTER)}, form_body(LOGIN_FORM), signed_in=False, tags=PAGES)},
+}
 
 OPENAPI: Dict[str, Any] = {
     "openapi": "3.0.3",
-    "info": {"title": "Community assistant agent API", "version": "1.0",
-             "description": "Hand-off tickets: the same operations as the agent console. Authenticate with "
+    "info": {"title": "Community assistant agent API", "version": "1.1",
+             "description": "Hand-off tickets: the same operations as the agent console. Log in with "
                             "POST /agent/api/login, then send the token as `Authorization: Bearer <token>` "
-                            "(the console uses the same token as a cookie)."},
-    "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
-                                       "cookie": {"type": "apiKey", "in": "cookie", "name": "agent_session"}}},
-    "security": [{"bearer": []}, {"cookie": []}],
-    "paths": {
-        "/agent/api/login": {"post": {**_op("Log in; returns a bearer token", {
-            "type": "object", "required": ["username", "password"],
-            "properties": {"username": {"type": "string"}, "password": {"type": "string"}}}), "security": []}},
-        "/agent/api/logout": {"post": _op("End this session")},
-        "/agent/api/me": {"get": _op("The logged-in agent"),
-                          "put": _op("Set the console language", {"type": "object", "properties": {
-                              "language": {"type": "string", "enum": ["en", "zh"], "nullable": True}}})},
-        "/agent/api/agents": {"get": _op("Active agents (for transfers)")},
-        "/agent/api/tickets": {"get": _op("Tickets in a queue view", params=[
-            {"name": "view", "in": "query", "schema": {"type": "string",
-                                                       "enum": ["unassigned", "mine", "open", "resolved"]}}])},
-        "/agent/api/tickets/{ticket_id}": {"get": _op(
-            "A ticket with its messages, the customer's profile, previous tickets and canned replies",
-            params=TICKET_ID)},
-        "/agent/api/tickets/{ticket_id}/assign": {"post": _op("Assign to me", params=TICKET_ID)},
-        "/agent/api/tickets/{ticket_id}/unassign": {"post": _op("Put back in the queue", params=TICKET_ID)},
-        "/agent/api/tickets/{ticket_id}/transfer": {"post": _op("Transfer to another agent", {
-            "type": "object", "required": ["username"], "properties": {"username": {"type": "string"}}},
-            params=TICKET_ID)},
-        "/agent/api/tickets/{ticket_id}/reply": {"post": _op("Reply to the customer (private chat, or the group "
-                                                              "with a mention when in_group is true)", {
-            **TEXT_BODY, "properties": {**TEXT_BODY["properties"], "in_group": {"type": "boolean"}}},
-            params=TICKET_ID)},
-        "/agent/api/tickets/{ticket_id}/notes": {"post": _op("Internal note (never shown to the customer)",
-                                                              TEXT_BODY, params=TICKET_ID)},
-        "/agent/api/tickets/{ticket_id}/resolve": {"post": _op("Resolve: the bot takes the conversation back",
-                                                                params=TICKET_ID)},
-        "/agent/api/tickets/{ticket_id}/reopen": {"post": _op("Reopen: the bot is silent again", params=TICKET_ID)},
-        "/agent/api/events": {"get": _op("Server-sent events: a notice whenever tickets or messages change",
-                                         ok="text/event-stream")},
-    },
+                            "(the console uses the same token as a cookie). Every error is JSON: "
+                            "`{\"error\": \"what is wrong\", \"field\": \"which field\"}`."},
+    "tags": [{"name": "pages", "description": "the console's HTML pages, for browsers"}],
+    "components": {"securitySchemes": SECURITY_SCHEMES,
+                   "schemas": {**SCHEMAS, "Agent": AGENT, "TicketTimes": TIMES, "TicketSummary": SUMMARY,
+                               "TicketMessage": MESSAGE, "Order": ORDER, "MemberProfile": PROFILE,
+                               "TicketDetail": DETAIL, "RevealedTicket": REVEALED}},
+    "security": SIGNED_IN,
+    "paths": PATHS,
 }

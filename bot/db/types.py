@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Optional
 
 from sqlalchemy.types import DateTime, Integer, TypeDecorator
 
@@ -49,3 +50,26 @@ class Money(TypeDecorator):
         if value is None:
             return None
         return (Decimal(value) / 100).quantize(Decimal("0.01"))
+
+
+# The largest id a database integer column holds: a larger one in a URL or a body is no
+# row of ours (and would overflow the query).
+MAX_ID = 2 ** 63 - 1
+
+
+def is_row_id(value: Any) -> bool:
+    """A whole number that can be a row id (booleans are ints in Python, and are not)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
+
+def text_problem(value: str) -> Optional[str]:
+    """Why `value` cannot be stored and sent on as text, or None: NUL characters
+    (PostgreSQL refuses them) and lone surrogates (JSON allows them; no database, file or
+    platform takes them). Every layer that accepts text from outside asks this."""
+    if "\x00" in value:
+        return "contains a NUL character"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid Unicode (a lone surrogate)"
+    return None

@@ -14,8 +14,8 @@ from bot.announcements.runner import history, send_test
 from bot.announcements.schedule import ValidationError
 from bot.console.auth import requires
 from bot.db.models import Announcement, CommunityGroup
-from bot.db.types import utcnow
-from bot.console.api import ApiError, credentials, throttled
+from bot.db.types import is_row_id, text_problem, utcnow
+from bot.console.api import ApiError, api_error, credentials, throttled
 from bot.console.logins import log_in
 from bot.i18n import normalize_language
 from bot.operator import audit
@@ -54,8 +54,9 @@ def group_json(group: CommunityGroup) -> Dict[str, Any]:
 def update_group(group: CommunityGroup, body: Dict[str, Any]) -> None:
     if "tags" in body:
         tags = body["tags"]
-        if not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags):
-            raise Refused(400, "tags must be a list of non-empty strings", "tags")
+        if not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() and len(t) <= 100
+                                                 and not text_problem(t) for t in tags):
+            raise Refused(400, "tags must be a list of non-empty texts of at most 100 characters", "tags")
         group.tags = sorted({t.strip() for t in tags})
     if "language" in body:
         if body["language"] is not None and normalize_language(body["language"]) is None:
@@ -67,8 +68,9 @@ def update_group(group: CommunityGroup, body: Dict[str, Any]) -> None:
         group.answer_questions = body["answer_questions"]
     if "max_announcements_per_day" in body:
         limit = body["max_announcements_per_day"]
-        if limit is not None and (not isinstance(limit, int) or limit < 0):
-            raise Refused(400, "max_announcements_per_day must be a whole number or null", "max_announcements_per_day")
+        if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or not 0 <= limit <= 1000):
+            raise Refused(400, "max_announcements_per_day must be a whole number from 0 to 1000, or null",
+                          "max_announcements_per_day")
         group.max_announcements_per_day = limit
     if "quiet_hours" in body:
         quiet = body["quiet_hours"]
@@ -113,7 +115,7 @@ class OperatorApi(InputChannel):
         add_model_routes(blueprint, operator_only, settings)
 
         def load(session, model, item_id):
-            row = session.get(model, item_id)
+            row = session.get(model, item_id) if is_row_id(item_id) else None
             if row is None:
                 raise Refused(404, f"no {model.__tablename__[:-1].replace('_', ' ')} {item_id}")
             return row
@@ -127,7 +129,7 @@ class OperatorApi(InputChannel):
             try:
                 username, password = credentials(request, settings)
             except ApiError as exc:
-                return response.json({"error": exc.message, "field": exc.field}, status=exc.status)
+                return api_error(exc)
             outcome = await log_in(request, username, password, "operator", settings)
             if outcome.retry_after:
                 return throttled(outcome.retry_after)
@@ -202,8 +204,8 @@ class OperatorApi(InputChannel):
         def test_post(request, session, _operator, item_id):
             announcement = load(session, Announcement, item_id)
             group_id = _json_body(request).get("group_id")
-            if not isinstance(group_id, int):
-                raise Refused(400, "group_id is required", "group_id")
+            if not is_row_id(group_id):
+                raise Refused(400, "group_id is required: the id of a group", "group_id")
             delivery = send_test(session, announcement, load(session, CommunityGroup, group_id), utcnow(), settings)
             return response.json({"status": delivery.status, "reason": delivery.reason})
 

@@ -11,6 +11,7 @@ from sanic import Blueprint, response
 from sqlalchemy import select
 
 from bot.db.models import ModelJob
+from bot.db.types import is_row_id
 from bot.operator import audit, deployment
 from bot.operator.content_api import body_of
 from bot.operator.jobs import JobRunner, expected_seconds, job_json, mark_interrupted
@@ -93,7 +94,7 @@ def add_model_routes(blueprint: Blueprint, operator_only: Callable, settings: Se
     @blueprint.route("/api/jobs/<job_id:int>", methods=["GET"])
     @operator_only
     def job(request, session, _operator, job_id):
-        row = session.get(ModelJob, job_id)
+        row = session.get(ModelJob, job_id) if is_row_id(job_id) else None
         if row is None:
             raise ContentError(f"no run {job_id}", status=404)
         return response.json(job_json(row, expected_seconds(session, row.kind), with_log=True), ensure_ascii=False)

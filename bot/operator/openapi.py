@@ -1,118 +1,175 @@
-"""OpenAPI 3 description of the operator API."""
+"""OpenAPI 3 description of the operator API, served at /operator/api/openapi.json.
+
+Every route of the operator console (bot/operator/api.py, content_api.py, model_api.py,
+pages.py) with the bodies it takes and the body of every status it answers with; the
+schemas live in openapi_schemas.py. tests/test_api_fuzz.py holds the server to it.
+"""
+from __future__ import annotations
+
 from typing import Any, Dict
 
-ID = [{"name": "item_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
-ANNOUNCEMENT = {
-    "type": "object", "required": ["title", "texts", "schedule_type"],
-    "properties": {
-        "title": {"type": "string"},
-        "texts": {"type": "object", "description": "text per language; each group gets its own language's",
-                  "properties": {"zh": {"type": "string"}, "en": {"type": "string"}}},
-        "target_group_ids": {"type": "array", "items": {"type": "integer"}},
-        "target_tag": {"type": "string", "example": "city:shanghai"},
-        "link_url": {"type": "string"}, "image_url": {"type": "string"},
-        "schedule_type": {"type": "string", "enum": ["once", "cron", "interval"]},
-        "run_at": {"type": "string", "format": "date-time", "description": "with a UTC offset; naive is refused"},
-        "cron": {"type": "string", "example": "0 9 * * 1-5", "description": "standard 5-field cron"},
-        "interval_value": {"type": "integer", "minimum": 1},
-        "interval_unit": {"type": "string", "enum": ["minutes", "hours", "days"]},
-        "timezone": {"type": "string", "example": "Asia/Shanghai"},
-        "starts_at": {"type": "string", "format": "date-time"}, "ends_at": {"type": "string", "format": "date-time"},
-    },
-}
-INTENT = [{"name": "intent", "in": "path", "required": True, "schema": {"type": "string"}}]
+from bot.console.openapi import CREDENTIALS, LOGIN_FORM
+from bot.console.openapi_parts import (CROSS_SITE_LOGIN, LANGUAGE, LOCATION, RETRY_AFTER, SCHEMAS, SECURITY_SCHEMES,
+                                       SET_COOKIE, SIGNED_IN, STANDARD_ERRORS, array, changing, error, form_body, html,
+                                       json_body, obj, ok, operation, path_id, ref)
+from bot.operator.openapi_schemas import MODEL_NAME
+from bot.operator.openapi_schemas import SCHEMAS as OPERATOR_SCHEMAS
+
+ANNOUNCEMENT_ID = [path_id("announcement_id", "the announcement's id")]
+GROUP_ID = [path_id("group_id", "the group's id")]
+JOB_ID = [path_id("job_id", "the run's id")]
+INTENT = [{"name": "intent", "in": "path", "required": True, "schema": {"type": "string", "example": "greet"}}]
 NAME = [{"name": "name", "in": "path", "required": True, "schema": {"type": "string", "example": "utter_greet"}}]
-RESPONSE = {"type": "object", "required": ["variations", "version"], "properties": {
-    "name": {"type": "string"}, "version": {"type": "string"},
-    "variations": {"type": "array", "items": {"type": "object", "required": ["language", "text"], "properties": {
-        "language": {"type": "string", "enum": ["en", "zh"]}, "text": {"type": "string"},
-        "buttons": {"type": "array", "items": {"type": "object", "properties": {
-            "title": {"type": "string"}, "payload": {"type": "string"}}}}}}}}}
-STORY = {"type": "object", "required": ["file"], "properties": {
-    "file": {"type": "string", "example": "data/stories/loyalty.yml"},
-    "name": {"type": "string", "nullable": True, "description": "the story/rule being replaced; null = new"},
-    "yaml": {"type": "string", "example": "story: greet\nsteps:\n- intent: greet\n- action: utter_greet\n"},
-    "version": {"type": "string"}}}
-ERRORS = {"400": {"description": "invalid input: {error, field}; nothing is saved"},
-          "401": {"description": "not logged in as an operator"}, "404": {"description": "not found"},
-          "409": {"description": "someone saved the file since you loaded it, or a run is already going"},
-          "422": {"description": "the change fails validation: {error, errors}; nothing is written"}}
+VERSION_QUERY = {"name": "version", "in": "query", "required": True, "description": "the version of domain.yml "
+                                                                                    "you loaded",
+                 "schema": {"type": "string", "minLength": 1}}
+SAVE_ERRORS = (400, 404, 409, 422)  # invalid, no such item or file, a newer save (or a name taken), fails validation
+PAGES = ["pages"]
 
 
-def _op(summary: str, body: Dict[str, Any] = None, params=None, ok: str = "OK") -> Dict[str, Any]:
-    operation: Dict[str, Any] = {"summary": summary, "responses": {"200": {"description": ok}, **ERRORS}}
-    if body:
-        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
-    if params:
-        operation["parameters"] = params
-    return operation
+def _announcement(summary: str, errors=(404,), **rest: Any) -> Dict[str, Any]:
+    return changing(summary, {200: ok("the announcement", ref("Announcement"))}, errors=errors,
+                    params=ANNOUNCEMENT_ID, **rest)
 
+
+def _saved(summary: str, body: Dict[str, Any], status: int = 200, **rest: Any) -> Dict[str, Any]:
+    return changing(summary, {status: ok("written; the file's new version", ref("Saved"))}, errors=SAVE_ERRORS,
+                    body=body, **rest)
+
+
+ANNOUNCEMENTS: Dict[str, Any] = {
+    "/operator/api/announcements": {
+        "get": operation("All announcements with their next runs",
+                         {200: ok("by id", array(ref("Announcement")))}),
+        "post": changing("Create an announcement", {201: ok("created", ref("Announcement"))}, errors=(400,),
+                         body=json_body(ref("AnnouncementInput")))},
+    "/operator/api/announcements/preview": {"post": changing(
+        "The next 5 run times of a schedule, not saved",
+        {200: ok("in the schedule's time zone", obj({"next_runs": array({"type": "string", "format": "date-time"},
+                                                                         maxItems=5)}))},
+        errors=(400,), body=json_body(ref("Schedule")))},
+    "/operator/api/announcements/{announcement_id}": {
+        "get": operation("One announcement", {200: ok("the announcement", ref("Announcement"))}, errors=(404,),
+                         params=ANNOUNCEMENT_ID),
+        "put": _announcement("Change an announcement (the fields sent); runs already past stay as they were",
+                             errors=(400, 404), body=json_body(ref("AnnouncementChange"))),
+        "delete": changing("Delete an announcement", {200: ok("deleted", obj({"deleted": {"type": "integer"}}))},
+                           errors=(404,), params=ANNOUNCEMENT_ID)},
+    "/operator/api/announcements/{announcement_id}/pause": {"post": _announcement("Pause")},
+    "/operator/api/announcements/{announcement_id}/resume": {"post": _announcement(
+        "Resume (runs that fell in the pause are skipped)")},
+    "/operator/api/announcements/{announcement_id}/test": {"post": changing(
+        "Post to one group now (not counted against its daily limit)",
+        {200: ok("the test delivery", ref("TestPost"))}, errors=(400, 404), params=ANNOUNCEMENT_ID,
+        body=json_body(obj({"group_id": {"type": "integer", "minimum": 1, "maximum": 2 ** 63 - 1}})))},
+    "/operator/api/announcements/{announcement_id}/history": {"get": operation(
+        "Deliveries per run and group: delivered, pending, retrying, failed (with the error), skipped, missed",
+        {200: ok("newest first (at most 500)", array(ref("Delivery")))}, errors=(404,), params=ANNOUNCEMENT_ID)},
+    "/operator/api/groups": {"get": operation("Groups the bot is in", {200: ok("by id", array(ref("Group")))})},
+    "/operator/api/groups/{group_id}": {"put": changing(
+        "Tags, language, daily announcement limit, quiet hours, answering questions",
+        {200: ok("the group", ref("Group"))}, errors=(400, 404), params=GROUP_ID, body=json_body(ref("GroupChange")))},
+}
+
+CONTENT: Dict[str, Any] = {
+    "/operator/api/intents": {"get": operation(
+        "Intents with their examples, file and file version, and the latest test run's misclassified examples",
+        {200: ok("by intent name", array(ref("Intent")))})},
+    "/operator/api/intents/{intent}": {"put": _saved("Replace an intent's examples (add, edit, delete)",
+                                                     json_body(ref("ExamplesChange")), params=INTENT)},
+    "/operator/api/responses": {
+        "get": operation("Every utter_* response with its variations, and domain.yml's version",
+                         {200: ok("the responses", ref("ResponseList"))}),
+        "post": _saved("Create a response", json_body(ref("ResponseInput")), status=201)},
+    "/operator/api/responses/{name}": {
+        "put": _saved("Replace a response's variations", json_body(ref("ResponseChange")), params=NAME),
+        "delete": changing("Delete a response", {200: ok("written; domain.yml's new version", ref("Saved"))},
+                           errors=SAVE_ERRORS, params=NAME + [VERSION_QUERY])},
+    "/operator/api/stories": {
+        "get": operation("Stories and rules as steps and as YAML, with the files' versions",
+                         {200: ok("stories and rules", ref("StoryList"))}),
+        "put": changing("Create (name null) or replace a story or rule",
+                        {200: ok("written", obj({"file": {"type": "string"}, "version": {"type": "string"},
+                                                 "warnings": array({"type": "string"}),
+                                                 "name": {"type": "string"}}))},
+                        errors=SAVE_ERRORS, body=json_body(ref("StoryChange"))),
+        "delete": _saved("Delete a story or rule", json_body(ref("StoryRemoval")))},
+    "/operator/api/stories/validate": {"post": changing(
+        "Check a story or rule without saving it (problems with the request itself are reported as errors too)",
+        {200: ok("the validator's findings", ref("ValidationReport"))}, body=json_body(ref("StoryCheck")))},
+    "/operator/api/audit": {"get": operation("The latest 200 changes: who, what, when",
+                                             {200: ok("newest first", array(ref("AuditEntry")))})},
+}
+
+MODELS: Dict[str, Any] = {
+    "/operator/api/models": {"get": operation(
+        "The served model, the kept models with their test outcome, the deployments and the roll-back target",
+        {200: ok("models", ref("Models"))})},
+    "/operator/api/train": {"post": changing(
+        "Train from the current files in the background (one run at a time)",
+        {202: ok("started: follow it at /operator/api/jobs/{job}", obj({"job": {"type": "integer"}}))},
+        errors=(409,))},
+    "/operator/api/test": {"post": changing(
+        "Run the conversation tests and the example check on a model (default: the one for the current files)",
+        {202: ok("started", obj({"job": {"type": "integer"}}))}, errors=(400, 404, 409),
+        body=json_body(obj({"model": MODEL_NAME}, required=[]), required=False))},
+    "/operator/api/jobs": {"get": operation("The latest 20 train and test runs",
+                                            {200: ok("newest first", array(ref("Job")))})},
+    "/operator/api/jobs/{job_id}": {"get": operation("One run with its progress, log and result",
+                                                     {200: ok("the run", ref("JobDetail"))}, errors=(404,),
+                                                     params=JOB_ID)},
+    "/operator/api/deploy": {"post": changing(
+        "Load a model into the running server: refused (409) unless its tests passed or override is true (the "
+        "override is audited)", {200: ok("now served", ref("Deployed"))}, errors=(400, 404, 409),
+        body=json_body(obj({"model": MODEL_NAME, "override": {"type": "boolean"}}, required=[]), required=False))},
+    "/operator/api/rollback": {"post": changing("Serve the model deployed before the current one",
+                                                {200: ok("now served", ref("Deployed"))}, errors=(404, 409))},
+}
+
+ACCOUNT: Dict[str, Any] = {
+    "/operator/api/login": {"post": operation(
+        "Log in as an operator; returns a bearer token",
+        {200: ok("logged in", obj({"token": {"type": "string"}, "expires_in": {"type": "integer"}})),
+         401: error("wrong username or password, or not an operator"), 403: error(CROSS_SITE_LOGIN)},
+        json_body(CREDENTIALS), errors=(400, 413, 429), signed_in=False)},
+    "/operator/api/logout": {"post": {**operation(
+        "End this session (also without one: logging out twice is fine)",
+        {200: ok("logged out", obj({"logged_out": {"type": "boolean", "enum": [True]}})),
+         403: STANDARD_ERRORS[403]}, signed_in=False), "security": [{}, *SIGNED_IN]}},
+    "/operator/api/me": {"put": changing(
+        "Set the console language", {200: ok("saved", obj({"language": LANGUAGE}))}, errors=(400,),
+        body=json_body(obj({"language": {"type": "string", "description": "en or zh (a locale such as en-GB is "
+                                                                          "read as its language)"}})))},
+    "/operator/api/openapi.json": {"get": operation("This document", {
+        200: ok("OpenAPI 3", {"type": "object", "required": ["openapi", "paths"]})}, signed_in=False)},
+    "/operator/": {"get": operation("The console (HTML), or a redirect to the login page", {
+        200: html("the console"), 302: {"description": "not logged in", "headers": LOCATION}},
+        signed_in=False, tags=PAGES)},
+    "/operator/static/operator.js": {"get": operation("The console's script", {
+        200: {"description": "JavaScript", "content": {"text/javascript": {"schema": {"type": "string"}}}}},
+        signed_in=False, tags=PAGES)},
+    "/operator/login": {
+        "get": operation("The login page", {200: html("the form")}, signed_in=False, tags=PAGES,
+                         params=[{"name": "lang", "in": "query", "schema": {"type": "string"}}]),
+        "post": operation("The login form's submission", {
+            302: {"description": "logged in: to the console, with the session cookie",
+                  "headers": {**LOCATION, **SET_COOKIE}},
+            401: html("wrong username or password, or not an operator"),
+            403: html("the form was posted from another site"),
+            429: html("too many failed logins", RETRY_AFTER)}, form_body(LOGIN_FORM), signed_in=False, tags=PAGES)},
+}
 
 OPENAPI: Dict[str, Any] = {
     "openapi": "3.0.3",
-    "info": {"title": "Community assistant operator API", "version": "1.0",
-             "description": "What the assistant knows and says (intents, responses, stories and rules), "
-                            "its model (train, test, deploy, roll back), scheduled group announcements and "
-                            "group settings. Saves carry the `version` of the file they were loaded from; a "
-                            "stale version gets 409, an invalid change 422 with `errors`. POST /operator/api/login with "
-                            "an operator account, then send `Authorization: Bearer <token>`."},
-    "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
-    "security": [{"bearer": []}],
-    "paths": {
-        "/operator/api/login": {"post": {**_op("Log in as an operator", {
-            "type": "object", "properties": {"username": {"type": "string"}, "password": {"type": "string"}}}),
-            "security": []}},
-        "/operator/api/announcements": {"get": _op("All announcements with their next runs"),
-                                        "post": _op("Create an announcement", ANNOUNCEMENT, ok="201 Created")},
-        "/operator/api/announcements/preview": {"post": _op("Next 5 run times of a schedule, not saved",
-                                                             ANNOUNCEMENT)},
-        "/operator/api/announcements/{item_id}": {"get": _op("One announcement", params=ID),
-                                                  "put": _op("Edit (partial)", ANNOUNCEMENT, ID),
-                                                  "delete": _op("Delete", params=ID)},
-        "/operator/api/announcements/{item_id}/pause": {"post": _op("Pause", params=ID)},
-        "/operator/api/announcements/{item_id}/resume": {"post": _op("Resume (runs in the pause are skipped)",
-                                                                     params=ID)},
-        "/operator/api/announcements/{item_id}/test": {"post": _op("Post to one group now", {
-            "type": "object", "required": ["group_id"], "properties": {"group_id": {"type": "integer"}}}, ID)},
-        "/operator/api/announcements/{item_id}/history": {"get": _op(
-            "Deliveries per run and group: delivered, pending, retrying, failed (with the error), skipped, "
-            "missed", params=ID)},
-        "/operator/api/intents": {"get": _op("Intents with examples, file, version and the latest test run's "
-                                             "misclassified examples")},
-        "/operator/api/intents/{intent}": {"put": _op("Replace an intent's examples (add, edit, delete)", {
-            "type": "object", "required": ["examples", "version"], "properties": {
-                "examples": {"type": "array", "items": {"type": "string"}}, "version": {"type": "string"}}},
-            INTENT)},
-        "/operator/api/responses": {"get": _op("Every utter_* response with its variations (domain.yml version)"),
-                                    "post": _op("Create a response", {**RESPONSE, "required": ["name", "variations",
-                                                                                                "version"]},
-                                                ok="201 Created")},
-        "/operator/api/responses/{name}": {"put": _op("Replace a response's variations", RESPONSE, NAME),
-                                           "delete": _op("Delete a response (?version=)", params=NAME)},
-        "/operator/api/stories": {"get": _op("Stories and rules as steps and YAML, with file versions"),
-                                  "put": _op("Create (name null) or replace a story/rule", STORY),
-                                  "delete": _op("Delete a story/rule", STORY)},
-        "/operator/api/stories/validate": {"post": _op("Check a story/rule without saving: {ok, errors, "
-                                                       "warnings}", STORY)},
-        "/operator/api/models": {"get": _op("Served model, kept models with test outcome, deployments, "
-                                            "roll-back target")},
-        "/operator/api/train": {"post": _op("Train from the current files in the background", ok="202 {job}")},
-        "/operator/api/test": {"post": _op("Run the conversation tests and the example check on a model", {
-            "type": "object", "properties": {"model": {"type": "string"}}}, ok="202 {job}")},
-        "/operator/api/jobs": {"get": _op("Recent train/test runs")},
-        "/operator/api/jobs/{item_id}": {"get": _op("One run with progress, log and result", params=ID)},
-        "/operator/api/deploy": {"post": _op("Load a model into the running server (409 unless its tests "
-                                             "passed or override is true; the override is audited)", {
-            "type": "object", "properties": {"model": {"type": "string"}, "override": {"type": "boolean"}}})},
-        "/operator/api/rollback": {"post": _op("Serve the model deployed before the current one")},
-        "/operator/api/audit": {"get": _op("The latest 200 changes: who, what, when")},
-        "/operator/api/groups": {"get": _op("Groups the bot is in")},
-        "/operator/api/groups/{item_id}": {"put": _op("Tags, language, daily limit, quiet hours, answering", {
-            "type": "object", "properties": {
-                "tags": {"type": "array", "items": {"type": "string"}},
-                "language": {"type": "string", "enum": ["en", "zh"], "nullable": True},
-                "answer_questions": {"type": "boolean"},
-                "max_announcements_per_day": {"type": "integer", "nullable": True},
-                "quiet_hours": {"type": "string", "example": "22:00-08:00", "nullable": True}}}, ID)},
-    },
+    "info": {"title": "Community assistant operator API", "version": "1.1",
+             "description": "What the assistant knows and says (intents, responses, stories and rules), its model "
+                            "(train, test, deploy, roll back), scheduled group announcements and group settings. "
+                            "Log in with POST /operator/api/login and an operator account, then send "
+                            "`Authorization: Bearer <token>`. Saves carry the `version` of the file they were "
+                            "loaded from: a stale version gets 409, an invalid change 422 with `errors`. Every "
+                            "error is JSON: `{\"error\": \"what is wrong\", \"field\": \"which field\"}`."},
+    "tags": [{"name": "pages", "description": "the console's HTML pages, for browsers"}],
+    "components": {"securitySchemes": SECURITY_SCHEMES, "schemas": {**SCHEMAS, **OPERATOR_SCHEMAS}},
+    "security": SIGNED_IN,
+    "paths": {**ACCOUNT, **ANNOUNCEMENTS, **CONTENT, **MODELS},
 }

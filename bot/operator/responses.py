@@ -61,8 +61,10 @@ def _variation(raw: Any, position: int) -> CommentedMap:
     if buttons:
         variation["buttons"] = CommentedSeq()
         for button in buttons:
-            title = str((button or {}).get("title") or "").strip()
-            payload = str((button or {}).get("payload") or "").strip()
+            if not isinstance(button, dict):
+                raise ContentError(f"{where}: every button is an object with a title and a payload")
+            title = str(button.get("title") or "").strip()
+            payload = str(button.get("payload") or "").strip()
             if not title or not payload:
                 raise ContentError(f"{where}: every button needs a title and a payload")
             variation["buttons"].append(CommentedMap([("title", title), ("payload", payload)]))

@@ -6,13 +6,13 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from ruamel.yaml.comments import CommentedSeq
 
-from bot.operator.yaml_files import ContentError, ContentFiles, dump, parse
+from bot.operator.yaml_files import ContentError, ContentFiles, check_file_name, dump, parse
 
 KINDS = {"data/stories": ("stories", "story"), "data/rules": ("rules", "rule")}
 
 
 def kind_of(file_name: str) -> Tuple[str, str]:
-    folder = file_name.rsplit("/", 1)[0]
+    folder = check_file_name(file_name).rsplit("/", 1)[0]
     if folder not in KINDS:
         raise ContentError(f"{file_name} is not a stories or rules file", status=404)
     return KINDS[folder]

@@ -5,7 +5,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from ruamel.yaml.scalarstring import LiteralScalarString
 
-from bot.operator.yaml_files import ContentError, ContentFiles, dump
+from bot.operator.yaml_files import ContentError, ContentFiles, check_text, dump
 
 MAX_EXAMPLE_LENGTH = 500
 
@@ -42,7 +42,7 @@ def list_intents(files: ContentFiles, misclassified: Optional[Dict[str, List[dic
 def clean_examples(raw: Any) -> List[str]:
     if not isinstance(raw, list) or not all(isinstance(example, str) for example in raw):
         raise ContentError("examples must be a list of texts")
-    examples = [" ".join(example.split()) for example in raw]
+    examples = [" ".join(check_text(example, "examples: an example").split()) for example in raw]
     if any(not example for example in examples):
         raise ContentError("an example is empty")
     if any(len(example) > MAX_EXAMPLE_LENGTH for example in examples):

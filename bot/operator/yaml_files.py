@@ -15,10 +15,13 @@ from typing import Any, Dict, List, Tuple
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from bot.db.types import text_problem
+
 EDITABLE_FOLDERS = ("data/nlu", "data/stories", "data/rules")
 DOMAIN = "domain.yml"
 TEST_STORIES = "tests/test_stories.yml"
 WIDTH = 120
+MAX_NAME_LENGTH = 200  # well under the 255 bytes a file name may have
 
 
 class ContentError(Exception):
@@ -50,12 +53,33 @@ def parse(text: str, name: str = "YAML") -> Any:
         return _yaml().load(text)
     except YAMLError as error:
         raise ContentError(f"{name} is not valid YAML: {error}".replace("\n", " ")) from error
+    except RecursionError:
+        raise ContentError(f"{name} is nested too deeply") from None
 
 
 def dump(document: Any) -> str:
     out = io.StringIO()
     _yaml().dump(document, out)
     return out.getvalue()
+
+
+def check_text(text: str, what: str) -> str:
+    """Text that can be written to a UTF-8 file and read back by Rasa: no NUL characters
+    and no lone surrogates (JSON allows both)."""
+    problem = text_problem(text)
+    if problem:
+        raise ContentError(f"{what} {problem}")
+    return text
+
+
+def check_file_name(name: Any) -> str:
+    """A name that can name a file at all (400 otherwise): a NUL, a lone surrogate or a
+    very long name would make the file system call itself fail."""
+    if not isinstance(name, str) or not name:
+        raise ContentError("file is required: a name like data/stories/loyalty.yml")
+    if len(name) > MAX_NAME_LENGTH:
+        raise ContentError(f"file: the name is longer than {MAX_NAME_LENGTH} characters")
+    return check_text(name, "file: the name")
 
 
 def version_of(text: str) -> str:
@@ -75,6 +99,7 @@ class ContentFiles:
         return sorted(str(p.relative_to(self.root)) for p in base.glob("*.yml")) if base.is_dir() else []
 
     def path(self, name: str) -> Path:
+        check_file_name(name)
         allowed = name in (DOMAIN, TEST_STORIES) or any(
             name.startswith(folder + "/") and name.count("/") == 2 and name.endswith(".yml")
             for folder in EDITABLE_FOLDERS)

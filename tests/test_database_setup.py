@@ -55,3 +55,19 @@ def test_cli_migrates_seeds_once_and_reloads_on_demand(tmp_path):
     assert "Loaded demo data" in bot("seed", "--reload").stdout
     with session_scope(env["DATABASE_URL"]) as session:
         assert session.execute(select(func.count()).select_from(Member)).scalar_one() == 22
+
+
+def test_migrations_build_exactly_the_data_model_and_step_back(db_url):
+    from alembic import command
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from bot.db.migrate import alembic_config
+    from bot.db.models import Base
+    from bot.db.session import get_engine
+
+    command.downgrade(alembic_config(db_url), "0005")  # the newest steps undo cleanly ...
+    upgrade(db_url)  # ... and apply again
+    with get_engine(db_url).connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []

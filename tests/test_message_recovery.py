@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.channels.contract import Chat, Event, Person
-from bot.channels.idempotency import claim, finish, release
+from bot.channels.idempotency import MessageKey, claim, finish, release
 from bot.channels.service import CommunityService
 from bot.db import session_scope
 from bot.db.migrate import upgrade
@@ -30,24 +30,24 @@ LEASE = timedelta(seconds=30)
 
 def test_a_fresh_claim_makes_a_retry_wait_and_a_stale_one_is_taken_over(session):
     start = utcnow()
-    first = claim(session, "p", "m1", start, LEASE)
+    first = claim(session, MessageKey("p", "c", "m1"), start, LEASE)
     assert first.is_new
-    waiting = claim(session, "p", "m1", start + timedelta(seconds=10), LEASE)
+    waiting = claim(session, MessageKey("p", "c", "m1"), start + timedelta(seconds=10), LEASE)
     assert waiting.in_progress and waiting.retry_after == 20
-    taken = claim(session, "p", "m1", start + timedelta(seconds=31), LEASE)
+    taken = claim(session, MessageKey("p", "c", "m1"), start + timedelta(seconds=31), LEASE)
     assert taken.is_new and taken.since > first.since
     # the presumed-dead first attempt finishes late: its answer is not stored
-    assert not finish(session, "p", "m1", {"replies": ["late"]}, first.since)
-    assert finish(session, "p", "m1", {"replies": ["new"]}, taken.since)
-    done = claim(session, "p", "m1", start + timedelta(seconds=40), LEASE)
+    assert not finish(session, MessageKey("p", "c", "m1"), {"replies": ["late"]}, first.since)
+    assert finish(session, MessageKey("p", "c", "m1"), {"replies": ["new"]}, taken.since)
+    done = claim(session, MessageKey("p", "c", "m1"), start + timedelta(seconds=40), LEASE)
     assert not done.is_new and done.stored_response == {"replies": ["new"]}
 
 
 def test_a_released_claim_is_answered_by_the_next_retry(session):
     now = utcnow()
-    first = claim(session, "p", "m2", now, LEASE)
-    release(session, "p", "m2", first.since)
-    assert claim(session, "p", "m2", now + timedelta(seconds=1), LEASE).is_new
+    first = claim(session, MessageKey("p", "c", "m2"), now, LEASE)
+    release(session, MessageKey("p", "c", "m2"), first.since)
+    assert claim(session, MessageKey("p", "c", "m2"), now + timedelta(seconds=1), LEASE).is_new
 
 
 # --- the channel: a failing answer releases the message ----------------------------------------

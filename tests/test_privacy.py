@@ -147,9 +147,9 @@ def test_old_reply_texts_are_removed_and_counts_kept(session):
     old, recent = now - timedelta(days=31), now - timedelta(days=1)
     reply = {"destination": {"type": "private", "user_id": "u"}, "text": "You have 1,600 points", "buttons": []}
     session.add_all([
-        InboundEvent(platform="p", message_id="old", status="done", received_at=old, claimed_at=old,
+        InboundEvent(platform="p", chat_id="c", message_id="old", status="done", received_at=old, claimed_at=old,
                      response={"status": "processed", "conversation_id": "c", "replies": [reply, reply]}),
-        InboundEvent(platform="p", message_id="new", status="done", received_at=recent, claimed_at=recent,
+        InboundEvent(platform="p", chat_id="c", message_id="new", status="done", received_at=recent, claimed_at=recent,
                      response={"status": "processed", "replies": [reply]}),
         OutboundMessage(platform="p", payload={**reply, "platform": "p", "in_reply_to": "old"}, status="delivered",
                         created_at=old, next_attempt_at=old, delivered_at=old),
@@ -172,12 +172,12 @@ def test_old_reply_texts_are_removed_and_counts_kept(session):
 def test_a_retry_after_retention_is_still_a_duplicate(session):
     now = utcnow()
     old = now - timedelta(days=40)
-    session.add(InboundEvent(platform="p", message_id="m", status="done", received_at=old, claimed_at=old,
+    session.add(InboundEvent(platform="p", chat_id="c", message_id="m", status="done", received_at=old, claimed_at=old,
                              response={"status": "processed", "replies": [{"text": "secret"}]}))
     session.flush()
     purge(session, now, 30)
-    from bot.channels.idempotency import claim
+    from bot.channels.idempotency import MessageKey, claim
 
-    again = claim(session, "p", "m", now, timedelta(seconds=60))
+    again = claim(session, MessageKey("p", "c", "m"), now, timedelta(seconds=60))
     assert not again.is_new and "secret" not in str(again.stored_response)
 

@@ -148,3 +148,17 @@ def test_numeric_ids_are_accepted_as_platforms_send_them(bot_servers):
     event = _message_with(sender__id=123456789, chat__id=123456789, message__id=987654321)
     status, answer = post_event(bot_servers, event)
     assert status == 200 and answer["status"] == "processed"
+
+
+def test_message_ids_are_unique_per_chat_not_per_platform(bot_servers):
+    """Telegram numbers messages per chat: the same id in two chats is two messages."""
+    shared_id = fresh("42")
+    first = private_message("how many points do I have?", fresh("userA"), message_id=shared_id)
+    second = private_message("hello", fresh("userB"), message_id=shared_id)
+    _, a = post_event(bot_servers, first)
+    _, b = post_event(bot_servers, second)
+    assert a["status"] == b["status"] == "processed"
+    assert a["conversation_id"] != b["conversation_id"] and b["replies"] != a["replies"]
+    join = join_event(second["chat"]["id"], event_id=shared_id)
+    join["chat"] = {"id": first["chat"]["id"], "type": "group"}
+    assert post_event(bot_servers, join)[1]["status"] in ("processed", "batched")  # a join is not a message

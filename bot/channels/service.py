@@ -18,7 +18,7 @@ from bot.channels.contract import (
     verify_signature,
 )
 from bot.channels.groups import group_for_message, group_language, register_group
-from bot.channels.idempotency import claim, finish, release, stored_response
+from bot.channels.idempotency import MessageKey, claim, finish, release, stored_response
 from bot.channels.outbound import enqueue
 from bot.channels.routing import PRIVATE_RESPONSES, Route, is_shop_question, route_message, strip_address
 from bot.db import session_scope
@@ -93,30 +93,30 @@ class CommunityService:
             group = group_for_message(session, event.platform, event.chat.id, event.chat.title) if in_group else None
             language = group_language(group, self.settings) if group else None
             answer_questions = bool(group and group.answer_questions)
-            claimed = claim(session, event.platform, event.message_id, utcnow(),
-                            timedelta(seconds=self.settings.message_lease_seconds))
+            key = MessageKey(event.platform, event.chat.id, event.message_id)
+            claimed = claim(session, key, utcnow(), timedelta(seconds=self.settings.message_lease_seconds))
             if claimed.in_progress:
                 raise RetryLater(claimed.retry_after)
             if not claimed.is_new:
                 return {**(claimed.stored_response or {"replies": []}), "status": "duplicate"}
             if addressed and self._hand_to_agent(session, event, text):
                 result = {"status": "handed_off", "replies": []}
-                finish(session, event.platform, event.message_id, result, claimed.since)
+                finish(session, key, result, claimed.since)
                 return result
         try:
             result = await self._converse(event, agent, text, addressed, language, answer_questions)
         except BaseException:
             with session_scope(self.db_url) as session:  # let a retry answer it
-                release(session, event.platform, event.message_id, claimed.since)
+                release(session, key, claimed.since)
             raise
         # One transaction after: remember the answer, queue it for delivery.
         with session_scope(self.db_url) as session:
             if result["status"] == "processed" and self._agent_took_over(session, event, result.pop("_arrived")):
                 result = {"status": "handed_off", "replies": []}  # a person took over meanwhile: stay silent
             result.pop("_arrived", None)
-            if not finish(session, event.platform, event.message_id, result, claimed.since):
+            if not finish(session, key, result, claimed.since):
                 # another attempt took the message over (we were presumed dead): its answer stands
-                stored = stored_response(session, event.platform, event.message_id)
+                stored = stored_response(session, key)
                 return {**(stored or {"replies": []}), "status": "duplicate"}
             enqueue(session, event.platform,
                     [{**reply, "platform": event.platform, "in_reply_to": event.message_id}
@@ -181,9 +181,9 @@ class CommunityService:
         """Claim, welcome and answer in one transaction: a join is handled whole or not at all."""
         now = utcnow()
         with session_scope(self.db_url) as session:
-            if event.message_id:
-                claimed = claim(session, event.platform, event.message_id, now,
-                                timedelta(seconds=self.settings.message_lease_seconds))
+            key = MessageKey.of_join(event.platform, event.chat.id, event.message_id) if event.message_id else None
+            if key:
+                claimed = claim(session, key, now, timedelta(seconds=self.settings.message_lease_seconds))
                 if not claimed.is_new:
                     return {**(claimed.stored_response or {"replies": []}), "status": "duplicate"}
             group = register_group(session, event.platform, event.chat.id, event.chat.title)
@@ -194,8 +194,8 @@ class CommunityService:
                 result = {"status": "processed", "replies": [reply]}
             else:
                 result = {"status": "batched", "replies": []}
-            if event.message_id:
-                finish(session, event.platform, event.message_id, result, claimed.since)
+            if key:
+                finish(session, key, result, claimed.since)
             return result
 
     async def flush_welcomes(self) -> None:

@@ -48,11 +48,13 @@ class InboundEvent(Base):
     """
 
     __tablename__ = "inbound_events"
-    __table_args__ = (UniqueConstraint("platform", "message_id"), Index("ix_inbound_received", "received_at"))
+    __table_args__ = (UniqueConstraint("platform", "chat_id", "message_id", name="uq_inbound_events_message"),
+                      Index("ix_inbound_received", "received_at"))
 
     id = Column(Integer, primary_key=True)
     platform = Column(String(32), nullable=False)
-    message_id = Column(String(128), nullable=False)
+    chat_id = Column(String(128), nullable=False, default="")  # message ids are unique per chat
+    message_id = Column(String(160), nullable=False)  # the platform's id; "join:<event_id>" for joins
     status = Column(String(16), nullable=False, default="processing")  # processing | done
     response = Column(JSON, nullable=True)
     received_at = Column(UTCDateTime, nullable=False, default=utcnow)

@@ -64,7 +64,8 @@ def preference_events(member: Member) -> List[SlotSet]:
 def link_policy(settings: Settings) -> LinkPolicy:
     return LinkPolicy(max_attempts=settings.link_max_attempts, lock_minutes=settings.link_lock_minutes,
                       code_max_failures=settings.link_code_max_failures,
-                      code_window_minutes=settings.link_code_window_minutes)
+                      code_window_minutes=settings.link_code_window_minutes,
+                      max_failures_per_hour=settings.link_max_failures_per_hour)
 
 
 def now() -> datetime:

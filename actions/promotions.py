@@ -2,7 +2,8 @@
 
 In a group, only promotions open to everyone are posted: a tier- or tag-restricted offer
 listed there would tell the whole group the member's tier or tags. A linked member's
-own offers go to their private chat instead (the channel tells the group so).
+own offers go to their private chat instead (the channel tells the group so) — and a
+member without any gets a private word too, so the group cannot tell the two apart.
 """
 from __future__ import annotations
 
@@ -34,23 +35,27 @@ class ActionListPromotions(Action):
         with session_scope() as session:
             member = find_linked_member(session, user.platform, user.user_id)
             language = reply_language(tracker, member)
-            timezone = member_timezone(member, settings)
+            lines = lambda promotions: promotion_lines(promotions, language, member_timezone(member, settings))
             visible = active_promotions(session, member, now())
-            public = active_promotions(session, None, now()) if member else visible
-            exclusive = [promotion for promotion in visible if promotion not in public]
-            if not visible:
+            if member is not None and asked_in_group(tracker):
+                public = active_promotions(session, None, now())
+                answer_member_in_group(dispatcher, language, public, [p for p in visible if p not in public], lines)
+            elif not visible:
                 dispatcher.utter_message(response="utter_no_promotions", language=language)
-            elif member is None:
-                dispatcher.utter_message(response="utter_promotions_anonymous", language=language,
-                                         promotions=promotion_lines(public, language, timezone))
-            elif asked_in_group(tracker):
-                if public:
-                    dispatcher.utter_message(response="utter_promotions", language=language,
-                                             promotions=promotion_lines(public, language, timezone))
-                if exclusive:  # private (bot/channels/routing.py PRIVATE_RESPONSES)
-                    dispatcher.utter_message(response="utter_member_promotions", language=language,
-                                             promotions=promotion_lines(exclusive, language, timezone))
             else:
-                dispatcher.utter_message(response="utter_promotions", language=language,
-                                         promotions=promotion_lines(visible, language, timezone))
+                response = "utter_promotions" if member else "utter_promotions_anonymous"
+                dispatcher.utter_message(response=response, language=language, promotions=lines(visible))
             return preference_events(member) if member else []
+
+
+def answer_member_in_group(dispatcher, language: str, public: list, exclusive: list, lines) -> None:
+    """The offers open to everyone in the group; the member's own ones, or word that there
+    are none, privately (PRIVATE_RESPONSES in bot/channels/routing.py)."""
+    if public:
+        dispatcher.utter_message(response="utter_promotions", language=language, promotions=lines(public))
+    else:
+        dispatcher.utter_message(response="utter_no_promotions", language=language)
+    if exclusive:
+        dispatcher.utter_message(response="utter_member_promotions", language=language, promotions=lines(exclusive))
+    else:
+        dispatcher.utter_message(response="utter_no_member_promotions", language=language)

@@ -45,17 +45,29 @@ def _env_flag(name: str, default: bool) -> bool:
     return _env(name, "true" if default else "false").strip().lower() in ("1", "true", "yes", "on")
 
 
+VAR_DIR = PROJECT_ROOT / "var"
+
+
+def private_var_dir() -> Path:
+    """var/ (secrets, the SQLite database and its journal files), readable by this user only."""
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    if VAR_DIR.stat().st_mode & 0o077:
+        VAR_DIR.chmod(0o700)
+    return VAR_DIR
+
+
 def _secret(name: str, file_name: str) -> str:
     """The setting `name`, else a random secret kept in var/<file_name> (never committed),
     so that every process of one installation shares it without any configuration."""
     configured = _env(name, "")
     if configured:
         return configured
-    path = PROJECT_ROOT / "var" / file_name
+    path = private_var_dir() / file_name
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
         path.touch(mode=0o600)
         path.write_text(secrets.token_hex(32))
+    elif path.stat().st_mode & 0o077:  # made by an older version, readable by others
+        path.chmod(0o600)
     return path.read_text().strip()
 
 
@@ -90,6 +102,9 @@ class Settings:
     # Wrong answers for one member code, from any chat, before that code is locked.
     link_code_max_failures: int = field(default_factory=lambda: _env_int("LINK_CODE_MAX_FAILURES", 5))
     link_code_window_minutes: int = field(default_factory=lambda: _env_int("LINK_CODE_WINDOW_MINUTES", 60))
+    # Wrong linking answers per hour from all chats together before new links pause: spread
+    # over many codes and chat identities, guesses would otherwise never meet a limit.
+    link_max_failures_per_hour: int = field(default_factory=lambda: _env_int("LINK_MAX_FAILURES_PER_HOUR", 300))
     points_expiry_window_days: int = field(
         default_factory=lambda: _env_int("POINTS_EXPIRY_WINDOW_DAYS", 30)
     )
@@ -132,8 +147,11 @@ class Settings:
     )
     # The browser demo: off unless asked for (`make run` asks for it on a local machine).
     demo_enabled: bool = field(default_factory=lambda: _env_flag("DEMO_ENABLED", False))
-    # Logins: failed attempts allowed per account and per client address within the window.
+    # Logins: failed attempts allowed within the window per account from one client address,
+    # per account from all addresses, and per client address.
     login_max_failures: int = field(default_factory=lambda: _env_int("LOGIN_MAX_FAILURES", 5))
+    login_max_failures_per_account: int = field(
+        default_factory=lambda: _env_int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 50))
     login_max_failures_per_address: int = field(
         default_factory=lambda: _env_int("LOGIN_MAX_FAILURES_PER_ADDRESS", 20))
     login_lock_minutes: int = field(default_factory=lambda: _env_int("LOGIN_LOCK_MINUTES", 15))

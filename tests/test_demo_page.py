@@ -87,3 +87,25 @@ def test_only_loopback_peers_count_as_local():
     assert not is_local_request(SimpleNamespace(ip="10.0.0.8", headers={}))
     assert not is_local_request(SimpleNamespace(ip="", headers={}))
     assert not is_local_request(SimpleNamespace(ip="127.0.0.1", headers={"x-real-ip": "203.0.113.7"}))
+    assert not is_local_request(SimpleNamespace(ip="127.0.0.1", headers={"via": "1.1 nginx"}))
+    assert not is_local_request(SimpleNamespace(ip="127.0.0.1", headers={"x-forwarded-proto": "https"}))
+
+
+def test_the_demo_is_refused_on_a_public_address():
+    import os
+
+    from bot.runtime.startup_checks import refusals
+    from bot.settings import Settings
+
+    previous = {name: os.environ.get(name) for name in ("DEMO_ENABLED", "BOT_HOST")}
+    try:
+        os.environ.update(DEMO_ENABLED="true", BOT_HOST="0.0.0.0")
+        assert "BOT_HOST is 0.0.0.0" in refusals(Settings())[0]
+        os.environ["BOT_HOST"] = "127.0.0.1"
+        assert refusals(Settings()) == []
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -47,7 +47,8 @@ def prod_servers(trained_model, tmp_path_factory):
         model=trained_model, rasa_port=free_port(), action_port=free_port(), log_dir=root / "logs",
         env={"DATABASE_URL": database, "COMMUNITY_WEBHOOK_SECRET": TEST_SECRET, "BUSINESS_HOURS": "",
              "DEMO_ENABLED": "", "COOKIE_SECURE": "true", "SANIC_PROXIES_COUNT": "1",
-             "LOGIN_MAX_FAILURES": "3", "LOGIN_MAX_FAILURES_PER_ADDRESS": "6", "LOGIN_LOCK_MINUTES": "15"})
+             "LOGIN_MAX_FAILURES": "3", "LOGIN_MAX_FAILURES_PER_ACCOUNT": "6", "LOGIN_MAX_FAILURES_PER_ADDRESS": "6",
+             "LOGIN_LOCK_MINUTES": "15"})
     servers.database = database
     servers.start()
     yield servers
@@ -113,8 +114,12 @@ def test_failed_logins_are_throttled_per_account(prod_servers):
         assert login(prod_servers, "victim", "wrong-guess", address)[0] == 401
     status, headers, body = login(prod_servers, "victim", PASSWORD, address)  # even the right password waits
     assert status == 429 and int(headers["Retry-After"]) > 800 and "try again" in body["error"]
-    assert login(prod_servers, "victim", PASSWORD, fresh_address())[0] == 429  # from anywhere
     assert login(prod_servers, "bystander", PASSWORD, address)[0] == 200  # other accounts are not locked
+    # the owner, elsewhere, still gets in: a stranger who knows the name cannot lock them out
+    assert login(prod_servers, "victim", PASSWORD, fresh_address())[0] == 200
+    for _ in range(6):  # but guesses spread over many addresses lock the account everywhere
+        assert login(prod_servers, "victim", "wrong-guess", fresh_address())[0] == 401
+    assert login(prod_servers, "victim", PASSWORD, fresh_address())[0] == 429
 
 
 def test_failed_logins_are_throttled_per_client_address(prod_servers):
@@ -129,7 +134,7 @@ def test_operator_logins_and_login_pages_are_throttled_too(prod_servers):
     address = fresh_address()
     for _ in range(3):
         assert login(prod_servers, "ops", "wrong", address, "/operator/api/login")[0] == 401
-    assert login(prod_servers, "ops", PASSWORD, fresh_address(), "/operator/api/login")[0] == 429
+    assert login(prod_servers, "ops", PASSWORD, address, "/operator/api/login")[0] == 429
     form = f"username=victim&password={PASSWORD}".encode()
     status, _, page = call(prod_servers, "/agent/login", "POST", raw=form,
                            headers={"Content-Type": "application/x-www-form-urlencoded", "Accept-Language": "en",
@@ -219,6 +224,17 @@ def _open_stream(servers, token):
     while not seen and time.monotonic() < deadline:
         time.sleep(0.1)
     return seen, done
+
+
+def test_a_login_holds_only_a_few_live_update_streams(prod_servers):
+    token = login(prod_servers, "bystander", PASSWORD, fresh_address())[2]["token"]
+    streams = [_open_stream(prod_servers, token) for _ in range(3)]
+    assert all(seen and not done.is_set() for seen, done in streams)
+    status, _, body = call(prod_servers, "/agent/api/events", headers={"Authorization": f"Bearer {token}"})
+    assert status == 429 and "streams" in json.loads(body)["error"]
+    other = login(prod_servers, "bystander", PASSWORD, fresh_address())[2]["token"]  # another tab's login is fine
+    seen, done = _open_stream(prod_servers, other)
+    assert seen and not done.is_set()
 
 
 def test_live_updates_end_when_the_account_is_disabled(prod_servers):

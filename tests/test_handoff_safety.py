@@ -139,6 +139,7 @@ def content(tmp_path):
     ("utter_handoff_resolved", "bot/handoff/coordinator.py"),
     ("utter_ask_member_code", "form link_account_form"),
     ("utter_greet", "data/rules"),
+    ("utter_default", "action_default_fallback"),
 ])
 def test_responses_the_assistant_sends_cannot_be_deleted(content, name, used_by):
     with pytest.raises(ContentError) as refused:

@@ -6,7 +6,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.channels.retention import purge
-from bot.db.models import AuditEntry, InboundEvent, Member, OutboundMessage
+from bot.db.models import AuditEntry, ChatIdentity, InboundEvent, Member, OutboundMessage
 from bot.db.types import utcnow
 from bot.db import session_scope
 from bot.handoff.masking import mask_text
@@ -65,9 +65,10 @@ def test_wrong_answers_from_many_chats_lock_the_member_code(seeded_session):
     assert later.outcome == LINKED and later.alert == ALERT_NEW_LINK
 
 
-def new_member(database: str):
+def new_member(database: str, linked_as: str = None):
     """A member of our own for one test (the shared database's demo members get linked by
-    other tests): returns (member code, last four phone digits)."""
+    other tests), a bronze member with no tags, linked to the wechat user `linked_as` if
+    given: returns (member code, last four phone digits)."""
     import random
     from datetime import date
 
@@ -77,9 +78,26 @@ def new_member(database: str):
             if session.execute(select(Member).where(Member.code == code)).scalar() is None:
                 break
         phone = f"139{random.randint(0, 99999999):08d}"
-        session.add(Member(code=code, name="Test Member", phone=phone, tier="silver", tags=[], language="en",
-                           joined_on=date(2025, 1, 1)))
+        member = Member(code=code, name="Test Member", phone=phone, tier="bronze", tags=[], language="en",
+                        joined_on=date(2025, 1, 1))
+        session.add(member)
+        if linked_as:
+            session.add(ChatIdentity(platform="wechat", platform_user_id=linked_as, member=member, linked_at=utcnow()))
     return code, phone[-4:]
+
+
+def test_guesses_spread_over_many_codes_meet_the_hourly_budget(seeded_session):
+    policy = LinkPolicy(max_attempts=3, lock_minutes=30, code_max_failures=5, code_window_minutes=60,
+                        max_failures_per_hour=12)
+    codes = [f"M1000{i:02d}" for i in range(1, 13)]
+    for i, code in enumerate(codes):  # one wrong answer per code, each from a new chat: no other limit trips
+        assert attempt_link(seeded_session, "testchat", f"spread{i}", code, "0000", NOW, policy).outcome == "wrong"
+    alice = _member(seeded_session, "M100001")
+    paused = attempt_link(seeded_session, "testchat", "spread-next", "M100001", alice.phone[-4:], NOW, policy)
+    assert paused.outcome == LOCKED and paused.locked_until == NOW + timedelta(hours=1)
+    later = attempt_link(seeded_session, "testchat", "spread-next", "M100001", alice.phone[-4:],
+                         NOW + timedelta(minutes=61), policy)
+    assert later.outcome == LINKED
 
 
 def test_a_locked_code_and_a_new_link_are_told_to_the_members_chats(bot_servers, receiver):
@@ -115,6 +133,8 @@ def test_masking_hides_codes_and_phone_digits_typed_by_customers():
     assert mask_text("my code is M100004", True) == "my code is M1••••4"
     assert mask_text("1357", True) == "••••"
     assert mask_text("call me on 13600001357", True) == "call me on •••••••••••"
+    assert mask_text("+8613800138000", True) == "+•••••••••••••"
+    assert mask_text("0086 138 0013 8000", True) == "•••• ••• •••• ••••"
     assert mask_text("where is A10023", True) == "where is A10023"  # order numbers stay readable
     assert mask_text("Linked M100004 on 2026-11-24", False) == "Linked M1••••4 on 2026-11-24"
 
@@ -138,6 +158,9 @@ def test_agents_see_masked_data_until_they_reveal_it_which_is_audited(bot_server
         entry = session.execute(select(AuditEntry).where(AuditEntry.action == "member.reveal",
                                                          AuditEntry.target == f"ticket {ticket['id']}")).scalar_one()
         assert entry.account_name == "lily"
+    agent_api(bot_servers, f"/tickets/{ticket['id']}/assign", "POST", token=token)
+    other = agent_token(bot_servers, "tom")
+    assert agent_api(bot_servers, f"/tickets/{ticket['id']}/reveal", "POST", token=other)[0] == 403
 
 
 # --- retention ----------------------------------------------------------------------------------
@@ -169,6 +192,19 @@ def test_old_reply_texts_are_removed_and_counts_kept(session):
     assert purge(session, now, 30) == purge(session, now, 0)  # nothing left to do; 0 keeps all
 
 
+def test_old_login_and_linking_records_are_deleted(session):
+    from bot.db.models import LinkAttempt, LoginFailure
+
+    now = utcnow()
+    session.add_all([LoginFailure(username="lily", client_address="203.0.113.9", at=now - timedelta(days=31)),
+                     LoginFailure(username="lily", client_address="203.0.113.9", at=now),
+                     LinkAttempt(platform="p", platform_user_id="u", member_code="M100001", succeeded=False,
+                                 attempted_at=now - timedelta(days=31))])
+    session.flush()
+    assert purge(session, now, 30).attempts == 2
+    assert session.execute(select(LoginFailure)).scalars().one().at == now
+
+
 def test_a_retry_after_retention_is_still_a_duplicate(session):
     now = utcnow()
     old = now - timedelta(days=40)
@@ -181,3 +217,12 @@ def test_a_retry_after_retention_is_still_a_duplicate(session):
     again = claim(session, MessageKey("p", "c", "m"), now, timedelta(seconds=60))
     assert not again.is_new and "secret" not in str(again.stored_response)
 
+
+
+def test_a_member_without_own_offers_gets_a_private_word_too(bot_servers):
+    """Otherwise the group could tell from the "sent privately" notice who has member offers."""
+    user = fresh("wx_plain")
+    new_member(bot_servers.env["DATABASE_URL"], linked_as=user)
+    _, bronze = post_event(bot_servers, group_message("any promotions?", user, platform="wechat",
+                                                      chat=fresh("g-promo")))
+    assert texts_to(bronze, "private") and "私信" in " ".join(texts_to(bronze, "group"))

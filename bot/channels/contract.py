@@ -10,6 +10,7 @@ import hmac
 import json
 import re
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
@@ -22,6 +23,7 @@ CHAT_TYPES = ("group", "private")
 # Platform names key chat identities, tickets and OUTBOUND_WEBHOOKS (a 32-character column).
 PLATFORM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 MAX_ID_LENGTH = 128
+MAX_NAME_LENGTH = 64
 _TIMESTAMP = re.compile(r"^\d{1,12}$")
 
 
@@ -157,13 +159,20 @@ def _platform(data: Dict[str, Any]) -> str:
     return value
 
 
+def _single_line(value: str, limit: int) -> str:
+    """A name as the bot may repeat it (welcomes, mentions): control characters and line
+    breaks become spaces, so a crafted name cannot pass for a notice of the bot's own."""
+    cleaned = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in value)
+    return " ".join(cleaned.split())[:limit]
+
+
 def _optional_text(obj: Dict[str, Any], key: str, path: str, limit: int) -> Optional[str]:
     value = obj.get(key)
     if value is None:
         return None
     if not isinstance(value, str):
         raise BadRequest(400, f"field {path} must be a string", path)
-    return _clean_text(value, path)[:limit]
+    return _single_line(_clean_text(value, path), limit) or None
 
 
 def _flag(obj: Dict[str, Any], key: str, path: str) -> bool:
@@ -177,7 +186,7 @@ def _person(obj: Any, path: str) -> Person:
     if not isinstance(obj, dict):
         raise BadRequest(400, f"field {path} must be an object", path)
     person_id = _identifier(obj, "id", f"{path}.id")
-    name = _optional_text(obj, "name", f"{path}.name", 200) or person_id
+    name = _optional_text(obj, "name", f"{path}.name", MAX_NAME_LENGTH) or person_id
     return Person(id=person_id, name=name, is_bot=_flag(obj, "is_bot", f"{path}.is_bot"))
 
 

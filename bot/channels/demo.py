@@ -65,7 +65,9 @@ def render_page(language: str) -> str:
 
 
 CUSTOMER_IDS = frozenset(customer["id"] for customer in CUSTOMERS)
-PROXY_HEADERS = ("forwarded", "x-forwarded-for", "x-real-ip", "x-forwarded-host")
+# Headers proxies and CDNs add; any of them means the request came from elsewhere.
+PROXY_HEADERS = ("forwarded", "via", "x-real-ip", "x-client-ip", "true-client-ip", "cf-connecting-ip",
+                 "fastly-client-ip", "x-cluster-client-ip")
 
 
 def is_local_request(request: Request) -> bool:
@@ -74,7 +76,9 @@ def is_local_request(request: Request) -> bool:
         local = ipaddress.ip_address(request.ip).is_loopback
     except ValueError:  # a unix socket or no peer address
         return False
-    return local and not any(name in request.headers for name in PROXY_HEADERS)
+    relayed = any(name in request.headers for name in PROXY_HEADERS) or \
+        any(name.lower().startswith(("x-forwarded-", "x-original-")) for name in request.headers)
+    return local and not relayed
 
 
 def _body(request: Request) -> Dict[str, Any]:

@@ -2,7 +2,11 @@
 their text. Replies carry personal data (points, orders) and are only kept so a retried
 message gets the same answer and an adapter gets everything once; weeks later neither can
 happen, so the text goes. What reports count stays: the rows, their status, timestamps,
-platform, destination and the number of replies.
+platform, destination and the number of replies. The records of failed logins (client
+addresses) and linking attempts (member codes, chat ids) only matter for their lock
+windows of minutes and go entirely.
+
+Ticket transcripts are the agents' record of a case and are not touched here.
 """
 from __future__ import annotations
 
@@ -10,10 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Dict
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from bot.db.models import InboundEvent, OutboundMessage
+from bot.db.models import InboundEvent, LinkAttempt, LoginFailure, OutboundMessage
 
 BATCH = 500
 
@@ -22,6 +26,7 @@ BATCH = 500
 class Purged:
     inbound: int
     outbound: int
+    attempts: int = 0  # failed logins and linking attempts deleted
 
 
 def _without_text_inbound(response: Any) -> Dict[str, Any]:
@@ -47,7 +52,9 @@ def purge(session: Session, now: datetime, days: int) -> Purged:
     outbound = _redact(session, OutboundMessage, OutboundMessage.payload, _without_text_outbound,
                        OutboundMessage.status.in_(("delivered", "failed")),
                        OutboundMessage.created_at < cutoff)
-    return Purged(inbound, outbound)
+    attempts = session.execute(delete(LoginFailure).where(LoginFailure.at < cutoff)).rowcount
+    attempts += session.execute(delete(LinkAttempt).where(LinkAttempt.attempted_at < cutoff)).rowcount
+    return Purged(inbound, outbound, attempts)
 
 
 def _redact(session: Session, model, column, strip, *conditions) -> int:

@@ -24,7 +24,7 @@ PRIVATE_RESPONSES = frozenset({
     "utter_order_not_found", "utter_link_intro", "utter_ask_member_code", "utter_ask_phone_last4",
     "utter_invalid_member_code", "utter_invalid_phone_last4", "utter_link_success", "utter_link_wrong",
     "utter_link_locked", "utter_link_cancelled", "utter_already_linked", "utter_handoff_queued",
-    "utter_handoff_already_waiting", "utter_member_promotions",
+    "utter_handoff_already_waiting", "utter_member_promotions", "utter_no_member_promotions",
 })
 
 

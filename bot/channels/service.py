@@ -13,6 +13,7 @@ from bot.channels.contract import (
     TIMESTAMP_HEADER,
     BadRequest,
     Event,
+    Person,
     RetryLater,
     parse_event,
     verify_signature,
@@ -187,9 +188,9 @@ class CommunityService:
                 if not claimed.is_new:
                     return {**(claimed.stored_response or {"replies": []}), "status": "duplicate"}
             group = register_group(session, event.platform, event.chat.id, event.chat.title)
-            names = welcome.on_join(session, group, event.members, now, self.settings)
-            if names:
-                reply = welcome_reply(group, names, self.settings)
+            joiners = welcome.on_join(session, group, event.members, now, self.settings)
+            if joiners:
+                reply = welcome_reply(group, joiners, self.settings)
                 enqueue(session, event.platform, [{**reply, "platform": event.platform}], self.settings)
                 result = {"status": "processed", "replies": [reply]}
             else:
@@ -203,13 +204,14 @@ class CommunityService:
         with session_scope(self.db_url) as session:
             now = utcnow()
             for group in welcome.groups_due(session, now, self.settings):
-                names = welcome.take_pending(session, group, now)
-                if names:
-                    reply = welcome_reply(group, names, self.settings)
+                joiners = welcome.take_pending(session, group, now)
+                if joiners:
+                    reply = welcome_reply(group, joiners, self.settings)
                     enqueue(session, group.platform, [{**reply, "platform": group.platform}], self.settings)
 
 
-def welcome_reply(group, names: List[str], settings: Settings) -> Dict[str, Any]:
+def welcome_reply(group, joiners: List[Person], settings: Settings) -> Dict[str, Any]:
+    """The welcome, with each joiner's id so the adapter can post real mentions."""
     return {"destination": {"type": "group", "chat_id": group.chat_id},
-            "text": welcome.welcome_text(group, names, settings), "buttons": [],
-            "mentions": [{"name": name} for name in names]}
+            "text": welcome.welcome_text(group, [person.name for person in joiners], settings), "buttons": [],
+            "mentions": [{"id": person.id, "name": person.name} for person in joiners]}

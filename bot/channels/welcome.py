@@ -25,8 +25,8 @@ def welcome_text(group: CommunityGroup, names: Sequence[str], settings: Settings
 
 def on_join(
     session: Session, group: CommunityGroup, members: Sequence[Person], now: datetime, settings: Settings
-) -> List[str]:
-    """Queues the joiners; returns the names to welcome right now ([] = wait for the batch)."""
+) -> List[Person]:
+    """Queues the joiners; returns who to welcome right now ([] = wait for the batch)."""
     for member in members:
         session.add(PendingWelcome(group_id=group.id, user_id=member.id,
                                    display_name=member.name, joined_at=now))
@@ -37,8 +37,8 @@ def on_join(
     return take_pending(session, group, now)
 
 
-def take_pending(session: Session, group: CommunityGroup, now: datetime) -> List[str]:
-    """Removes and returns this group's waiting joiners, marking the welcome as sent."""
+def take_pending(session: Session, group: CommunityGroup, now: datetime) -> List[Person]:
+    """Removes and returns this group's waiting joiners (once each), marking the welcome as sent."""
     pending = list(session.execute(
         select(PendingWelcome).where(PendingWelcome.group_id == group.id).order_by(PendingWelcome.id)
     ).scalars())
@@ -46,11 +46,11 @@ def take_pending(session: Session, group: CommunityGroup, now: datetime) -> List
         session.delete(row)
     if pending:
         group.last_welcome_at = now
-    names: List[str] = []
+    people: List[Person] = []
     for row in pending:
-        if row.display_name not in names:
-            names.append(row.display_name)
-    return names
+        if all(person.id != row.user_id for person in people):
+            people.append(Person(id=row.user_id, name=row.display_name))
+    return people
 
 
 def groups_due(session: Session, now: datetime, settings: Settings) -> List[CommunityGroup]:

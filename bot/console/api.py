@@ -217,8 +217,10 @@ def add_api_routes(blueprint: Blueprint, settings: Settings) -> None:
     @blueprint.route("/api/tickets/<ticket_id:int>/reveal", methods=["POST"])
     @authenticated
     def reveal(request, session, agent, ticket_id):
-        """The customer's unmasked member code, phone digits and transcript; audited."""
+        """The customer's unmasked member code, phone digits and transcript, for the agent
+        handling the ticket (not any agent, for any past case); audited."""
         ticket = load_ticket(session, ticket_id)
+        service.check_can_act(ticket, agent)
         shown = revealed(session, ticket)
         audit.record(session, agent, "member.reveal", f"ticket {ticket.id}",
                      {"member_id": ticket.member_id, "platform": ticket.platform, "user_id": ticket.user_id})

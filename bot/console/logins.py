@@ -1,8 +1,11 @@
 """Logging in to the agent and operator consoles and APIs, safely.
 
-- Failed attempts are throttled per account and per client address (LOGIN_MAX_FAILURES
-  and LOGIN_MAX_FAILURES_PER_ADDRESS within LOGIN_LOCK_MINUTES), counted in the database
-  so that every instance and every restart agree.
+- Failed attempts are throttled within LOGIN_LOCK_MINUTES, counted in the database so that
+  every instance and every restart agree: per account from one client address
+  (LOGIN_MAX_FAILURES), per account from everywhere (LOGIN_MAX_FAILURES_PER_ACCOUNT, higher:
+  guessing spread over many addresses) and per client address (LOGIN_MAX_FAILURES_PER_ADDRESS:
+  one address trying many accounts). A stranger who knows a username can thus lock it only
+  for their own address, not for its owner, unless they command many addresses.
 - An unknown user costs the same scrypt check as a wrong password, so the answer time
   does not tell which usernames exist.
 - The whole check — the throttle lookup, scrypt (~30-70 ms of CPU) and the bookkeeping —
@@ -56,11 +59,15 @@ def _throttled_for(session, username: str, address: str, now: datetime, settings
     """Seconds until another attempt is allowed (0 = now)."""
     since = now - timedelta(minutes=settings.login_lock_minutes)
     waits = []
-    for column, value, limit in ((LoginFailure.username, username, settings.login_max_failures),
-                                 (LoginFailure.client_address, address, settings.login_max_failures_per_address)):
-        times = list(session.execute(select(LoginFailure.at).where(column == value, LoginFailure.at > since)
+    for conditions, limit in (
+            ((LoginFailure.username == username, LoginFailure.client_address == address), settings.login_max_failures),
+            ((LoginFailure.username == username,), settings.login_max_failures_per_account),
+            ((LoginFailure.client_address == address,), settings.login_max_failures_per_address)):
+        if limit <= 0:
+            continue
+        times = list(session.execute(select(LoginFailure.at).where(*conditions, LoginFailure.at > since)
                                      .order_by(LoginFailure.at.desc()).limit(limit)).scalars())
-        if limit > 0 and len(times) >= limit:
+        if len(times) >= limit:
             unlock = times[-1] + timedelta(minutes=settings.login_lock_minutes)
             waits.append(max(1, math.ceil((unlock - now).total_seconds())))
     return max(waits, default=0)

@@ -100,8 +100,9 @@ PATHS: Dict[str, Any] = {
             {"name": "lang", "in": "query", "description": "language of the profile's labels and dates (en or zh); "
                                                            "default: the agent's", "schema": {"type": "string"}}])},
     "/agent/api/tickets/{ticket_id}/reveal": {"post": changing(
-        "The customer's member code, phone digits and transcript unmasked; written to the audit log",
-        {200: ok("unmasked", ref("RevealedTicket"))}, errors=(404,), params=TICKET_ID)},
+        "The customer's member code, phone digits and transcript unmasked, for the agent handling the open "
+        "ticket (403 for another agent's, 409 once resolved); written to the audit log",
+        {200: ok("unmasked", ref("RevealedTicket"))}, errors=(403, 404, 409), params=TICKET_ID)},
     "/agent/api/tickets/{ticket_id}/assign": {"post": _ticket_action("Assign to me")},
     "/agent/api/tickets/{ticket_id}/unassign": {"post": _ticket_action("Put back in the queue")},
     "/agent/api/tickets/{ticket_id}/transfer": {"post": _ticket_action(

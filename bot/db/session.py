@@ -31,9 +31,14 @@ def get_engine(url: Optional[str] = None) -> Engine:
 def _ensure_sqlite_folder(url: str) -> None:
     from pathlib import Path
 
+    from bot.settings import VAR_DIR, private_var_dir
+
     path = url.split("///", 1)[-1]
     if path and path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(path).parent
+        if folder.resolve() == VAR_DIR.resolve():
+            private_var_dir()  # the database holds personal data: this user only
+        folder.mkdir(parents=True, exist_ok=True)
 
 
 def _configure_sqlite(dbapi_connection, _record) -> None:

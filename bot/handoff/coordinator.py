@@ -18,7 +18,7 @@ from bot.db import session_scope
 from bot.db.models import Ticket
 from bot.db.types import utcnow
 from bot.handoff.live import LIVE
-from bot.handoff.tickets import add_message, check_can_resolve, resolve, unanswered_for
+from bot.handoff.tickets import add_message, check_can_act, resolve, unanswered_for
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ async def resolve_and_hand_back(session, ticket: Ticket, agent, rasa_agent: Any,
 
     Nothing is written to the database before the await: an open write transaction held
     across it would block (SQLite) the message being answered in that conversation."""
-    check_can_resolve(ticket, agent)
+    check_can_act(ticket, agent)
     text = render_response(rasa_agent, "utter_handoff_resolved", ticket.language)
     try:
         await _resume(rasa_agent, ticket.conversation_id, text)

@@ -12,8 +12,10 @@ import re
 from bot.loyalty.members import MEMBER_CODE_PATTERN
 
 MASK = "•"
-# A mobile number, or four digits on their own (the linking form's answer).
-_PHONE_DIGITS = re.compile(r"(?<![0-9A-Za-z])(?:\d{11}|\d{4})(?![0-9])")
+# Four digits on their own (the linking form's answer), or a phone number: seven digits or
+# more, maybe with a leading + or 00 and spaces or dashes between groups.
+_PHONE_DIGITS = re.compile(r"(?<![0-9A-Za-z])(?:\d{4}(?![0-9 -]*\d)|\+?\d[\d -]{5,}\d)(?![0-9])")
+_MIN_PHONE_DIGITS = 7
 
 
 def mask_code(code: str) -> str:
@@ -32,5 +34,13 @@ def mask_text(text: str, customer_wrote_it: bool) -> str:
     (the bot's lines carry dates and amounts, which are not identifying)."""
     text = MEMBER_CODE_PATTERN.sub(lambda match: mask_code(match.group(0).upper()), text)
     if customer_wrote_it:
-        text = _PHONE_DIGITS.sub(lambda match: mask_phone_digits(match.group(0)), text)
+        text = _PHONE_DIGITS.sub(_mask_phone_like, text)
     return text
+
+
+def _mask_phone_like(match: "re.Match") -> str:
+    found = match.group(0)
+    digits = sum(ch.isdigit() for ch in found)
+    if digits != 4 and digits < _MIN_PHONE_DIGITS:
+        return found
+    return "".join(MASK if ch.isdigit() else ch for ch in found)

@@ -153,13 +153,14 @@ def note(session: Session, ticket: Ticket, agent: Agent, text: str, now: datetim
     return add_message(session, ticket, "note", text, now, agent)
 
 
-def check_can_resolve(ticket: Ticket, agent: Agent) -> None:
+def check_can_act(ticket: Ticket, agent: Agent) -> None:
+    """An open ticket that is this agent's, nobody's, or stranded (resolve, reveal ...)."""
     _require_open(ticket)
     _require_owner_or_unassigned(ticket, agent)
 
 
 def resolve(session: Session, ticket: Ticket, agent: Agent, now: datetime) -> None:
-    check_can_resolve(ticket, agent)
+    check_can_act(ticket, agent)
     ticket.status = RESOLVED
     ticket.resolved_at = now
     add_message(session, ticket, "event", f"resolved:{agent.display_name}", now, agent)

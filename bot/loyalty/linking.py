@@ -13,6 +13,7 @@ and when it was locked by repeated wrong answers (`LinkResult.alert`).
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Optional
@@ -22,6 +23,8 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import ChatIdentity, LinkAttempt, Member
 from bot.loyalty.members import find_linked_member, find_member_by_code, normalize_member_code
+
+logger = logging.getLogger(__name__)
 
 LINKED = "linked"
 WRONG = "wrong"
@@ -49,6 +52,7 @@ class LinkPolicy:
     lock_minutes: int
     code_max_failures: int = 5
     code_window_minutes: int = 60
+    max_failures_per_hour: int = 300  # all chats and codes together; 0 = no such limit
 
 
 def lock_status(
@@ -90,6 +94,22 @@ def code_lock_until(session: Session, code: Optional[str], now: datetime, policy
     return failures[-policy.code_max_failures].attempted_at + timedelta(minutes=policy.code_window_minutes)
 
 
+def busy_until(session: Session, now: datetime, policy: LinkPolicy) -> Optional[datetime]:
+    """When new links may be tried again, if wrong answers from everyone together passed the
+    hourly budget: guesses spread over many codes and chat identities meet no other limit."""
+    if policy.max_failures_per_hour <= 0:
+        return None
+    since = now - timedelta(hours=1)
+    failures = list(session.execute(
+        select(LinkAttempt.attempted_at).where(LinkAttempt.succeeded.is_(False), LinkAttempt.attempted_at > since)
+        .order_by(LinkAttempt.attempted_at.desc()).limit(policy.max_failures_per_hour)).scalars())
+    if len(failures) < policy.max_failures_per_hour:
+        return None
+    logger.error("linking paused: %s wrong answers in the last hour from all chats (LINK_MAX_FAILURES_PER_HOUR)",
+                 len(failures))
+    return failures[-1] + timedelta(hours=1)
+
+
 def _failures_since_last_success(attempts):
     failures = []
     for attempt in attempts:
@@ -111,7 +131,7 @@ def attempt_link(
     if status.outcome == LOCKED:
         return status
     code = normalize_member_code(member_code)
-    code_locked_until = code_lock_until(session, code, now, policy)
+    code_locked_until = code_lock_until(session, code, now, policy) or busy_until(session, now, policy)
     if code_locked_until is not None:  # not even a right answer links a code under attack
         return LinkResult(LOCKED, locked_until=max(code_locked_until, now))
     member = find_member_by_code(session, code) if code else None

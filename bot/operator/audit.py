@@ -19,7 +19,15 @@ def record(session: Session, account: Optional[Agent], action: str, target: str,
     return entry
 
 
-def recent(session: Session, limit: int = 200) -> List[Dict[str, Any]]:
-    rows = session.execute(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)).scalars()
+def recent(session: Session, limit: int = 200, before: Optional[int] = None,
+           action: Optional[str] = None) -> List[Dict[str, Any]]:
+    """The newest entries, optionally older than entry `before` (paging) and of one kind of
+    `action` (e.g. member.reveal), so that no burst of entries hides the rest."""
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    if before is not None:
+        query = query.where(AuditEntry.id < before)
+    if action:
+        query = query.where(AuditEntry.action == action)
+    rows = session.execute(query).scalars()
     return [{"id": row.id, "at": row.at.isoformat(), "who": row.account_name, "action": row.action,
              "target": row.target, "detail": row.detail} for row in rows]

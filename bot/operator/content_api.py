@@ -10,6 +10,7 @@ from sanic import Blueprint, response
 from sqlalchemy import select
 
 from bot.db.models import ModelJob
+from bot.db.types import is_row_id, text_problem
 from bot.operator import audit, responses, stories, training_data
 from bot.operator.validation import validate
 from bot.operator.yaml_files import DOMAIN, ContentError, ContentFiles, VersionConflict
@@ -158,7 +159,14 @@ def add_content_routes(blueprint: Blueprint, operator_only: Callable, settings: 
     @blueprint.route("/api/audit", methods=["GET"])
     @operator_only
     def audit_log(request, session, _operator):
-        return response.json(audit.recent(session), ensure_ascii=False)
+        before = request.args.get("before")
+        if before is not None and not (before.isdigit() and is_row_id(int(before))):
+            raise ContentError("before must be the id of an audit entry (a whole number)")
+        action = request.args.get("action")
+        if action is not None and (len(action) > 64 or text_problem(action)):
+            raise ContentError("action must be an action name like member.reveal")
+        return response.json(audit.recent(session, before=int(before) if before else None, action=action),
+                             ensure_ascii=False)
 
 
 def error_json(error: ContentError) -> Optional[response.HTTPResponse]:

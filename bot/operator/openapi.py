@@ -97,8 +97,13 @@ CONTENT: Dict[str, Any] = {
     "/operator/api/stories/validate": {"post": changing(
         "Check a story or rule without saving it (problems with the request itself are reported as errors too)",
         {200: ok("the validator's findings", ref("ValidationReport"))}, body=json_body(ref("StoryCheck")))},
-    "/operator/api/audit": {"get": operation("The latest 200 changes: who, what, when",
-                                             {200: ok("newest first", array(ref("AuditEntry")))})},
+    "/operator/api/audit": {"get": operation(
+        "Up to 200 changes, newest first: who, what, when (page with `before`, filter with `action`)",
+        {200: ok("newest first", array(ref("AuditEntry")))}, errors=(400,), params=[
+            {"name": "before", "in": "query", "description": "only entries older than this entry id",
+             "schema": {"type": "integer", "minimum": 1, "maximum": 9223372036854775807}},
+            {"name": "action", "in": "query", "description": "only this kind of change, e.g. member.reveal",
+             "schema": {"type": "string", "maxLength": 64}}])},
 }
 
 MODELS: Dict[str, Any] = {

@@ -138,8 +138,19 @@ def data_references(files: ContentFiles, document: Any) -> Dict[str, List[str]]:
     return found
 
 
+# Responses Rasa's own actions send (rasa/core/actions/action.py): utter_default is the
+# answer of action_default_fallback, our core fallback in config.yml.
+RASA_BUILT_IN = {
+    "utter_default": "Rasa's action_default_fallback (config.yml)",
+    "utter_ask_rephrase": "Rasa's action_default_ask_rephrase",
+    "utter_restart": "Rasa's action_restart",
+    "utter_back": "Rasa's action_back",
+}
+
+
 def references_to(files: ContentFiles, document: Any, name: str) -> List[str]:
-    return [*code_references().get(name, ()), *data_references(files, document).get(name, [])]
+    built_in = [RASA_BUILT_IN[name]] if name in RASA_BUILT_IN else []
+    return [*built_in, *code_references().get(name, ()), *data_references(files, document).get(name, [])]
 
 
 def delete_response(files: ContentFiles, name: str) -> Tuple[str, Any]:

@@ -88,8 +88,16 @@ def _findings(root: Path, changes: Dict[str, str]) -> Set[str]:
         try:
             return {message.replace(prefix, "").replace(folder + "/", "") for message in _messages(Path(folder))}
         except Exception as error:  # schema errors, broken domain, unreadable stories
-            text = str(error).replace(prefix, "").replace(folder + "/", "")
+            text = _describe(error).replace(prefix, "").replace(folder + "/", "")
             raise ContentError(f"Rasa cannot read this: {text}".strip()) from error
+
+
+def _describe(error: Exception) -> str:
+    """The error's message; some of Rasa's exceptions fail to format themselves."""
+    try:
+        return str(error)
+    except Exception:  # noqa: BLE001 - whatever broke the message, the save is still refused
+        return type(error).__name__
 
 
 def _fingerprint(root: Path, changes: Dict[str, str]) -> str:
@@ -106,6 +114,10 @@ def validate(root: Path, changes: Dict[str, str]) -> Report:
     """Findings new with this change: errors block it, warnings are shown. Findings the
     current files already have are not the operator's doing and are left out. Findings
     are remembered per content, so once a change is saved it is the next baseline."""
+    expanded = [name for name, text in changes.items() if "${" in text]
+    if expanded:  # Rasa fills ${NAME} from the server's environment when it reads YAML
+        return Report(errors=[f"{expanded[0]}: \"${{\" is not allowed (Rasa would fill it in from the server's "
+                              "environment settings); write it another way"])
     with _lock:
         current = _fingerprint(root, {})
         if current not in _findings_by_content:

@@ -7,6 +7,7 @@ could log in with it.
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 from typing import List
 
@@ -27,9 +28,20 @@ def accounts_with_demo_password(database_url: str = None) -> List[str]:
                 if any(has_password(account, password) for password in known)]
 
 
+def is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
 def refusals(settings: Settings) -> List[str]:
     """Reasons not to start (empty: go ahead)."""
     if settings.demo_enabled:
+        if not is_loopback(settings.host):
+            return [f"Refusing to start: the browser demo (DEMO_ENABLED) and its accounts with the demo password "
+                    f"must not be reachable from other machines, but BOT_HOST is {settings.host}. Use "
+                    f"BOT_HOST=127.0.0.1 for the demo, or turn DEMO_ENABLED off."]
         return []
     demo_accounts = accounts_with_demo_password(settings.database_url)
     if not demo_accounts:

@@ -1,0 +1,107 @@
+"""The agent console's live-update streams (server-sent events), watched by one task.
+
+Each open console holds a stream. What every stream needs to know — did a ticket or a
+message change anywhere (another process may have written it), is its login still valid
+(expired, logged out, account disabled) — is asked once for all streams, by one watcher,
+in a worker thread, not once per stream on the event loop: a thousand open streams cost
+the chat nothing. A login may hold only a few streams at once (a console per tab).
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from typing import Dict, Optional, Set
+
+from sqlalchemy import func, select
+
+from bot.db import session_scope
+from bot.db.models import Agent, AgentSession, Ticket, TicketMessage
+from bot.db.types import utcnow
+from bot.handoff.live import LIVE
+
+logger = logging.getLogger(__name__)
+POLL_SECONDS = 0.5
+SESSION_CHECK_SECONDS = 2.0  # how soon a disabled account's open console stops getting updates
+MAX_STREAMS_PER_LOGIN = 3
+
+
+def change_marker() -> tuple:
+    """Changes whenever a ticket or ticket message is added anywhere (any process)."""
+    with session_scope() as session:
+        return (session.execute(select(func.max(Ticket.id))).scalar(),
+                session.execute(select(func.max(TicketMessage.id))).scalar())
+
+
+def valid_logins(token_hashes: Set[str]) -> Set[str]:
+    """Those of the agent logins that are unexpired, of active agent accounts."""
+    if not token_hashes:
+        return set()
+    with session_scope() as session:
+        rows = session.execute(
+            select(AgentSession.token_hash).join(Agent, Agent.id == AgentSession.agent_id)
+            .where(AgentSession.token_hash.in_(token_hashes), AgentSession.expires_at > utcnow(),
+                   Agent.active.is_(True), Agent.role == "agent")).scalars()
+        return set(rows)
+
+
+@dataclass(eq=False)
+class Stream:
+    login: str  # the hash of the login's token
+    notices: asyncio.Queue = field(default_factory=lambda: LIVE.subscribe())
+    ended: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class LiveStreams:
+    def __init__(self) -> None:
+        self.streams: Dict[str, Set[Stream]] = {}
+        self._task: Optional[asyncio.Task] = None
+
+    def open(self, token: str) -> Optional[Stream]:
+        """A new stream for this login; None when it already holds the most it may."""
+        login = hashlib.sha256(token.encode()).hexdigest()
+        mine = self.streams.setdefault(login, set())
+        if len(mine) >= MAX_STREAMS_PER_LOGIN:
+            return None
+        stream = Stream(login)
+        mine.add(stream)
+        return stream
+
+    def close(self, stream: Stream) -> None:
+        LIVE.unsubscribe(stream.notices)
+        mine = self.streams.get(stream.login, set())
+        mine.discard(stream)
+        if not mine:
+            self.streams.pop(stream.login, None)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._watch())
+
+    def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+
+    async def _watch(self) -> None:
+        loop = asyncio.get_running_loop()
+        marker, since_check = None, 0.0
+        while True:
+            try:
+                latest = await loop.run_in_executor(None, change_marker)
+                if marker is not None and latest != marker:
+                    LIVE.publish({"type": "changed"})
+                marker = latest
+                since_check += POLL_SECONDS
+                if since_check >= SESSION_CHECK_SECONDS and self.streams:
+                    since_check = 0.0
+                    await self._end_invalid(loop)
+            except Exception:  # a bad pass must not stop live updates for good
+                logger.exception("live-update watch failed")
+            await asyncio.sleep(POLL_SECONDS)
+
+    async def _end_invalid(self, loop) -> None:
+        logins = set(self.streams)
+        valid = await loop.run_in_executor(None, valid_logins, logins)
+        for login in logins - valid:
+            for stream in list(self.streams.get(login, ())):
+                stream.ended.set()

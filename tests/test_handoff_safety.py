@@ -153,3 +153,14 @@ def test_an_unused_response_can_be_deleted(content):
     content.write({"domain.yml": text}, {"domain.yml": content.read("domain.yml")[1]})
     without, before = responses.delete_response(content, "utter_spare")
     assert "utter_spare" not in without and before[0]["text"] == "Spare"
+
+
+def test_environment_placeholders_are_refused_in_operator_yaml(content):
+    """Rasa fills ${NAME} from the server's environment when it reads YAML: an operator
+    could otherwise pull a secret into the training data."""
+    from bot.operator.validation import validate
+
+    story = ("version: '3.1'\nstories:\n- story: leak\n  steps:\n  - intent: greet\n"
+             "  - slot_was_set:\n    - language: ${COMMUNITY_WEBHOOK_SECRET}\n")
+    report = validate(content.root, {"data/stories/leak.yml": story})
+    assert not report.ok and "${" in report.errors[0]

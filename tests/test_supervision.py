@@ -189,7 +189,10 @@ def wait_until_ready(serve: Serve) -> None:
     def ready() -> bool:
         if serve.process.poll() is not None:
             pytest.fail(f"serve exited with {serve.process.returncode}:\n{serve.log()[-3000:]}")
-        return answers(f"{serve.rasa_url}/webhooks/community/") and answers(serve.action_health_url)
+        # serve's own start-up is over (supervision begins) once it prints where everything is;
+        # a child killed before that is a failed start, which serve rightly gives up on
+        return answers(f"{serve.rasa_url}/webhooks/community/") and answers(serve.action_health_url) \
+            and "The assistant is running." in serve.log()
 
     wait_for(ready, READY_WITHIN, "serve ready")
 

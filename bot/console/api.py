@@ -86,6 +86,21 @@ def credentials(request: Request, settings: Settings):
     return body["username"], body["password"]
 
 
+async def json_login(request: Request, settings: Settings, role: str, wrong: str):
+    """(the outcome, None) for a successful login of `role` through a JSON API, else
+    (None, the 4xx to answer with: a bad body, a cross-site post, throttled, wrong)."""
+    try:
+        username, password = credentials(request, settings)
+    except ApiError as exc:
+        return None, api_error(exc)
+    outcome = await log_in(request, username, password, role, settings)
+    if outcome.retry_after:
+        return None, throttled(outcome.retry_after)
+    if not outcome.ok:
+        return None, response.json({"error": wrong}, status=401)
+    return outcome, None
+
+
 def throttled(retry_after: int) -> response.HTTPResponse:
     minutes = max(1, -(-retry_after // 60))
     return response.json({"error": f"too many failed logins: try again in {minutes} minute(s)",
@@ -119,15 +134,10 @@ def add_api_routes(blueprint: Blueprint, settings: Settings) -> None:
 
     @blueprint.route("/api/login", methods=["POST"])
     async def api_login(request: Request):
-        try:
-            username, password = credentials(request, settings)
-        except ApiError as exc:
-            return api_error(exc)
-        outcome = await log_in(request, username, password, "agent", settings)
-        if outcome.retry_after:
-            return throttled(outcome.retry_after)
-        if not outcome.ok:
-            return response.json({"error": "wrong username or password, or the account is disabled"}, status=401)
+        outcome, refusal = await json_login(request, settings, "agent",
+                                            "wrong username or password, or the account is disabled")
+        if refusal is not None:
+            return refusal
         payload = {"token": outcome.token, "agent": agent_json(outcome.agent),
                    "expires_in": settings.agent_session_hours * 3600}
         return set_session_cookie(request, response.json(payload), outcome.token, settings)

@@ -15,8 +15,7 @@ from bot.announcements.schedule import ValidationError
 from bot.console.auth import requires
 from bot.db.models import Announcement, CommunityGroup
 from bot.db.types import is_row_id, text_problem, utcnow
-from bot.console.api import ApiError, api_error, credentials, throttled
-from bot.console.logins import log_in
+from bot.console.api import json_login
 from bot.i18n import normalize_language
 from bot.operator import audit
 from bot.operator.content_api import add_content_routes, error_json
@@ -126,15 +125,10 @@ class OperatorApi(InputChannel):
 
         @blueprint.route("/api/login", methods=["POST"])
         async def operator_login(request: Request):
-            try:
-                username, password = credentials(request, settings)
-            except ApiError as exc:
-                return api_error(exc)
-            outcome = await log_in(request, username, password, "operator", settings)
-            if outcome.retry_after:
-                return throttled(outcome.retry_after)
-            if not outcome.ok:
-                return response.json({"error": "wrong username or password, or not an operator"}, status=401)
+            outcome, refusal = await json_login(request, settings, "operator",
+                                                "wrong username or password, or not an operator")
+            if refusal is not None:
+                return refusal
             return response.json({"token": outcome.token, "expires_in": settings.agent_session_hours * 3600})
 
         @blueprint.route("/api/announcements", methods=["GET"])

@@ -17,8 +17,6 @@ import json
 import shutil
 import subprocess
 import sys
-import urllib.error
-import urllib.request
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -30,6 +28,7 @@ from bot.db.migrate import upgrade
 from bot.db.types import utcnow
 from bot.seed import load_seed
 from tests.conftest import TEST_SECRET
+from tests.e2e import http_json
 from tests.operator_content import copy_content
 
 # Deterministic generation (--generation-deterministic): the same cases on every run.
@@ -63,16 +62,9 @@ NOT_FUZZED = {
 
 
 def _get_json(url: str, body: Optional[dict] = None, token: str = "") -> tuple:
-    data = json.dumps(body).encode() if body is not None else None
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    request = urllib.request.Request(url, data=data, headers=headers, method="POST" if data else "GET")
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.load(response)
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
+    """POST `body` (or GET without one) with the bearer token; (status, JSON body)."""
+    return http_json(url, "POST" if body is not None else "GET", body,
+                     {"Authorization": f"Bearer {token}"} if token else {})
 
 
 def seed_work(database: str) -> None:

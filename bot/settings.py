@@ -9,7 +9,7 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Tuple
+from typing import Dict, List, Tuple
 
 from dotenv import load_dotenv
 
@@ -159,6 +159,15 @@ class Settings:
     cookie_secure: bool = field(default_factory=lambda: _env_flag("COOKIE_SECURE", False))
     # Origins besides the server's own that may send cookie-authenticated requests.
     allowed_origins: Tuple[str, ...] = field(default_factory=lambda: _env_list("ALLOWED_ORIGINS", ""))
+    # Telegram (Bot API): off unless configured (docs/telegram.md).
+    telegram_bot_token: str = field(default_factory=lambda: _env("TELEGRAM_BOT_TOKEN", ""))
+    telegram_webhook_secret: str = field(default_factory=lambda: _env("TELEGRAM_WEBHOOK_SECRET", ""))
+    telegram_api_url: str = field(default_factory=lambda: _env("TELEGRAM_API_URL", "https://api.telegram.org"))
+    telegram_bot_username: str = field(default_factory=lambda: _env("TELEGRAM_BOT_USERNAME", ""))
+    # WeCom intelligent robot, API mode (企业微信 智能机器人): off unless configured (docs/wecom.md).
+    wecom_token: str = field(default_factory=lambda: _env("WECOM_TOKEN", ""))
+    wecom_encoding_aes_key: str = field(default_factory=lambda: _env("WECOM_ENCODING_AES_KEY", ""))
+    wecom_bot_id: str = field(default_factory=lambda: _env("WECOM_BOT_ID", ""))
     # Days after which stored inbound answers and delivered outbox payloads lose their
     # text (0 = keep them forever).
     retention_days: int = field(default_factory=lambda: _env_int("RETENTION_DAYS", 30))
@@ -188,6 +197,26 @@ class Settings:
     @property
     def action_server_url(self) -> str:
         return f"http://{self.action_host}:{self.action_port}/webhook"
+
+    def platform_settings(self) -> Dict[str, Dict[str, str]]:
+        """Each built-in platform adapter's required settings and their values."""
+        return {
+            "telegram": {"TELEGRAM_BOT_TOKEN": self.telegram_bot_token,
+                         "TELEGRAM_WEBHOOK_SECRET": self.telegram_webhook_secret},
+            "wecom": {"WECOM_TOKEN": self.wecom_token, "WECOM_ENCODING_AES_KEY": self.wecom_encoding_aes_key,
+                      "WECOM_BOT_ID": self.wecom_bot_id},
+        }
+
+    @property
+    def native_platforms(self) -> Tuple[str, ...]:
+        """The built-in platform adapters that are on: every one of their settings given."""
+        return tuple(name for name, values in self.platform_settings().items() if all(values.values()))
+
+    def half_configured_platforms(self) -> Dict[str, List[str]]:
+        """Platforms with some of their settings but not all: platform -> the missing ones."""
+        return {name: [key for key, value in values.items() if not value]
+                for name, values in self.platform_settings().items()
+                if any(values.values()) and not all(values.values())}
 
     @property
     def max_request_bytes(self) -> int:

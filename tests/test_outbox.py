@@ -5,7 +5,8 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from bot.channels.outbound import OutboundDispatcher, backoff, enqueue
+from bot.channels.dispatcher import OutboundDispatcher
+from bot.channels.outbound import backoff, enqueue
 from bot.db import session_scope
 from bot.db.models import OutboundMessage
 from bot.db.types import utcnow

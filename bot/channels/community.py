@@ -14,8 +14,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 
 from bot.channels.contract import BadRequest, RetryLater
-from bot.channels.outbound import OutboundDispatcher
-from bot.channels.service import CommunityService
+from bot.channels.dispatcher import OutboundDispatcher
+from bot.channels.service import shared_service
 from bot.runtime import memory, rasa_patches, web
 from bot.settings import get_settings
 
@@ -37,7 +37,7 @@ class CommunityInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         settings = get_settings()
-        service = CommunityService(settings, on_new_message)
+        service = shared_service(settings, on_new_message)
         dispatcher = OutboundDispatcher(settings)
         dispatcher.extra_work.append(service.flush_welcomes)
         blueprint = Blueprint("community_webhook", __name__)

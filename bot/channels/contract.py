@@ -24,6 +24,7 @@ CHAT_TYPES = ("group", "private")
 PLATFORM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 MAX_ID_LENGTH = 128
 MAX_NAME_LENGTH = 64
+CONTINUE_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _TIMESTAMP = re.compile(r"^\d{1,12}$")
 
 
@@ -62,6 +63,10 @@ class Person:
     id: str
     name: str
     is_bot: bool = False
+    # False when the platform cannot message this person privately until they open a
+    # private chat with the bot themselves (Telegram): a personal answer asked for in a
+    # group then waits for them there (see docs/community-channel.md, "continue privately").
+    can_message_privately: bool = True
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,12 @@ class Event:
     mentions_bot: bool = False
     reply_to_bot: bool = False
     members: List[Person] = field(default_factory=list)
+    # A private message that continues a request made in a group (the token the group
+    # notice handed out): the request's text is answered instead.
+    continue_token: Optional[str] = None
+    # What a platform's sender needs to answer this event (a WeCom response_url, ...):
+    # copied into every outbound reply to it as "context"; never shown to anyone.
+    reply_context: Dict[str, Any] = field(default_factory=dict)
 
 
 def sign(body: bytes, secret: str, timestamp: Optional[str] = None) -> str:
@@ -187,7 +198,12 @@ def _person(obj: Any, path: str) -> Person:
         raise BadRequest(400, f"field {path} must be an object", path)
     person_id = _identifier(obj, "id", f"{path}.id")
     name = _optional_text(obj, "name", f"{path}.name", MAX_NAME_LENGTH) or person_id
-    return Person(id=person_id, name=name, is_bot=_flag(obj, "is_bot", f"{path}.is_bot"))
+    reachable = obj.get("can_message_privately", True)
+    if not isinstance(reachable, bool):
+        raise BadRequest(400, f"field {path}.can_message_privately must be true or false",
+                         f"{path}.can_message_privately")
+    return Person(id=person_id, name=name, is_bot=_flag(obj, "is_bot", f"{path}.is_bot"),
+                  can_message_privately=reachable)
 
 
 def _decode(raw: bytes) -> Any:
@@ -252,8 +268,13 @@ def _message(data: Dict[str, Any], platform: str, chat: Chat, max_text_length: i
         raise BadRequest(413, f"message.text is longer than {max_text_length} characters", "message.text")
     if not text.strip():
         raise BadRequest(400, "field message.text is empty", "message.text")
+    token = message.get("continue_token")
+    if token is not None and (not isinstance(token, str) or not CONTINUE_TOKEN.match(token)):
+        raise BadRequest(400, "field message.continue_token must be the token a group notice handed out",
+                         "message.continue_token")
     return Event(
         type="message", platform=platform, chat=chat, sender=sender, message_id=message_id,
         text=text, mentions_bot=_flag(message, "mentions_bot", "message.mentions_bot"),
         reply_to_bot=_flag(message, "reply_to_bot", "message.reply_to_bot"),
+        continue_token=token if chat.type == "private" else None,
     )

@@ -1,29 +1,24 @@
 """The outbox: replies and posts kept in the database until a platform has them.
 
-Messages for a platform with an outbound webhook are POSTed there, signed like inbound
-requests; a failure is retried with exponential backoff (capped), so a receiver that is
-down for a while gets everything, in order, once it is back — also after a restart,
-since the queue is the database. The demo platform has no webhook: its page reads the
-outbox directly.
+Messages are delivered by the dispatcher (bot/channels/dispatcher.py) through each
+platform's sender: an outbound webhook signed like inbound requests, or a platform's own
+API (Telegram, WeCom). A failure is retried with exponential backoff (capped), so a
+receiver that is down for a while gets everything, in order, once it is back — also
+after a restart, since the queue is the database. The demo platform has no sender: its
+page reads the outbox directly.
 """
 from __future__ import annotations
 
-import asyncio
 import json
-import logging
 from datetime import datetime, timedelta
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.channels.contract import signed_headers
-from bot.db import session_scope
 from bot.db.models import OutboundMessage
 from bot.db.types import utcnow
 from bot.settings import Settings
-
-logger = logging.getLogger(__name__)
 
 DEMO_PLATFORM = "demo"
 BATCH_SIZE = 200
@@ -32,8 +27,15 @@ BATCH_SIZE = 200
 CLAIM_LEASE = timedelta(seconds=30)
 
 
+def delivered_platforms(settings: Settings) -> List[str]:
+    """Platforms the dispatcher delivers to: an outbound webhook, or a configured platform
+    API of our own (Telegram, WeCom)."""
+    return sorted(set(settings.outbound_webhooks) | set(settings.native_platforms))
+
+
 def wants_outbox(platform: str, settings: Settings) -> bool:
-    return platform == DEMO_PLATFORM or platform in settings.outbound_webhooks
+    return platform == DEMO_PLATFORM or platform in settings.outbound_webhooks or \
+        platform in settings.native_platforms
 
 
 def enqueue(session: Session, platform: str, payloads: List[Dict[str, Any]], settings: Settings) -> None:
@@ -42,14 +44,15 @@ def enqueue(session: Session, platform: str, payloads: List[Dict[str, Any]], set
         return
     now = utcnow()
     for payload in payloads:
-        session.add(OutboundMessage(platform=platform, payload=payload, next_attempt_at=now))
+        session.add(OutboundMessage(platform=platform, payload=payload, next_attempt_at=now,
+                                    ticket_id=payload.get("ticket_id")))
 
 
 def backoff(attempts: int, cap_seconds: int) -> timedelta:
     return timedelta(seconds=min(2 ** max(attempts - 1, 0), cap_seconds))
 
 
-def due_messages(session: Session, now: datetime, platforms: List[str]) -> List[OutboundMessage]:
+def due_messages(session: Session, now: datetime, platforms: Iterable[str]) -> List[OutboundMessage]:
     return list(session.execute(
         select(OutboundMessage)
         .where(OutboundMessage.status == "pending", OutboundMessage.next_attempt_at <= now,
@@ -59,7 +62,7 @@ def due_messages(session: Session, now: datetime, platforms: List[str]) -> List[
     ).scalars())
 
 
-def claim_due(session: Session, now: datetime, platforms: List[str]) -> List[OutboundMessage]:
+def claim_due(session: Session, now: datetime, platforms: Iterable[str]) -> List[OutboundMessage]:
     """The due messages this dispatcher won: each row is leased by one UPDATE that only
     succeeds if nobody leased it first."""
     claimed = []
@@ -81,112 +84,33 @@ def mark_delivered(session: Session, message_id: int, now: datetime) -> None:
                     .values(status="delivered", delivered_at=now))
 
 
-def mark_failed(session: Session, message: OutboundMessage, error: str, now: datetime, cap: int) -> datetime:
+def mark_failed(session: Session, message: OutboundMessage, error: str, now: datetime, cap: int,
+                for_good: bool = False) -> datetime:
     """Records the failure; returns when the message is due again. A message with a
-    max_attempts (announcements: a stale post is worse than none) fails for good there."""
+    max_attempts (announcements: a stale post is worse than none) fails for good there, and
+    one the platform will never take (`for_good`: the user blocked the bot) at once."""
     attempts = message.attempts + 1
     retry_at = now + backoff(attempts, cap)
     values = {"attempts": attempts, "last_error": error[:1000], "next_attempt_at": retry_at}
-    if message.max_attempts is not None and attempts >= message.max_attempts:
+    if for_good or (message.max_attempts is not None and attempts >= message.max_attempts):
         values["status"] = "failed"
     session.execute(update(OutboundMessage).where(OutboundMessage.id == message.id).values(**values))
     return retry_at
 
 
-def _chat_key(message: OutboundMessage) -> str:
-    destination = (message.payload or {}).get("destination") or {}
-    return json.dumps([message.platform, destination.get("type"), destination.get("chat_id"),
-                       destination.get("user_id")])
+def defer(session: Session, message_ids: List[int], until: datetime, reason: str = None) -> None:
+    """Due again at `until`, without counting an attempt: the platform asked us to wait
+    (rate limits) or the chat's pace does."""
+    if not message_ids:
+        return
+    values: Dict[str, Any] = {"next_attempt_at": until}
+    if reason:
+        values["last_error"] = reason[:1000]
+    session.execute(update(OutboundMessage).where(OutboundMessage.id.in_(message_ids)).values(**values)
+                    .execution_options(synchronize_session=False))
 
 
-class OutboundDispatcher:
-    """Delivers due messages to the platforms' webhooks; runs inside the Rasa server."""
-
-    def __init__(self, settings: Settings, db_url: Optional[str] = None, interval: float = 0.2) -> None:
-        self.settings = settings
-        self.db_url = db_url
-        self.interval = interval
-        self._task: Optional[asyncio.Task] = None
-        self._session = None
-        self.extra_work = []  # coroutines run on every tick (e.g. batched welcomes)
-
-    async def open(self) -> None:
-        import aiohttp
-
-        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
-
-    async def start(self) -> None:
-        await self.open()
-        self._task = asyncio.create_task(self._run())
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-        if self._session:
-            await self._session.close()
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                for work in self.extra_work:
-                    await work()
-                await self.deliver_due()
-            except Exception:  # a bad tick must not stop delivery for good
-                logger.exception("outbound delivery tick failed")
-            await asyncio.sleep(self.interval)
-
-    async def deliver_due(self) -> int:
-        """One pass over the due messages; returns how many were delivered.
-
-        Each chat gets its messages one after the other, in order (chats in parallel);
-        after a failure, that chat's later messages wait behind the failed one.
-        """
-        platforms = list(self.settings.outbound_webhooks)
-        if not platforms:
-            return 0
-        with session_scope(self.db_url) as session:
-            chains: Dict[str, List[Tuple[int, str, Dict[str, Any]]]] = {}
-            for message in claim_due(session, utcnow(), platforms):
-                chains.setdefault(_chat_key(message), []).append((message.id, message.platform, message.payload))
-        outcomes = await asyncio.gather(*(self._deliver_chain(chain) for chain in chains.values()))
-        delivered = 0
-        with session_scope(self.db_url) as session:
-            now = utcnow()
-            for sent, failed, waiting in outcomes:
-                for message_id in sent:
-                    mark_delivered(session, message_id, now)
-                delivered += len(sent)
-                if failed is not None:
-                    message_id, error = failed
-                    retry_at = mark_failed(session, session.get(OutboundMessage, message_id), error, now,
-                                           self.settings.outbound_max_backoff_seconds)
-                    session.execute(update(OutboundMessage).where(OutboundMessage.id.in_(waiting))
-                                    .values(next_attempt_at=retry_at))
-        return delivered
-
-    async def _deliver_chain(self, chain):
-        """Posts one chat's messages in order; stops at the first failure."""
-        sent: List[int] = []
-        for position, (message_id, platform, payload) in enumerate(chain):
-            error = await self._post(platform, payload)
-            if error is not None:
-                return sent, (message_id, error), [job[0] for job in chain[position + 1:]]
-            sent.append(message_id)
-        return sent, None, []
-
-    async def _post(self, platform: str, payload: Dict[str, Any]) -> Optional[str]:
-        """POSTs one message; None on success, else the error."""
-        url = self.settings.outbound_webhooks[platform]
-        body = json.dumps(payload, ensure_ascii=False).encode()
-        headers = {"Content-Type": "application/json", **signed_headers(body, self.settings.webhook_secret)}
-        try:
-            async with self._session.post(url, data=body, headers=headers) as response:
-                if 200 <= response.status < 300:
-                    return None
-                return f"HTTP {response.status}"
-        except Exception as exc:  # connection refused, timeout, DNS ...
-            return f"{type(exc).__name__}: {exc}"
+def chat_key(platform: str, payload: Dict[str, Any]) -> str:
+    """Messages with the same key go out one after the other, in order."""
+    destination = (payload or {}).get("destination") or {}
+    return json.dumps([platform, destination.get("type"), destination.get("chat_id"), destination.get("user_id")])

@@ -21,6 +21,7 @@ from bot.channels.contract import (
 from bot.channels.groups import group_for_message, group_language, register_group
 from bot.channels.idempotency import MessageKey, claim, finish, release, stored_response
 from bot.channels.outbound import enqueue
+from bot.channels.private_reach import keep_for_private, note_private_message
 from bot.channels.routing import PRIVATE_RESPONSES, Route, is_shop_question, route_message, strip_address
 from bot.db import session_scope
 from bot.db.types import utcnow
@@ -100,6 +101,9 @@ class CommunityService:
                 raise RetryLater(claimed.retry_after)
             if not claimed.is_new:
                 return {**(claimed.stored_response or {"replies": []}), "status": "duplicate"}
+            if not in_group:
+                text = note_private_message(session, event.platform, event.sender.id, text, event.continue_token,
+                                            utcnow())
             if addressed and self._hand_to_agent(session, event, text):
                 result = {"status": "handed_off", "replies": []}
                 finish(session, key, result, claimed.since)
@@ -119,9 +123,7 @@ class CommunityService:
                 # another attempt took the message over (we were presumed dead): its answer stands
                 stored = stored_response(session, key)
                 return {**(stored or {"replies": []}), "status": "duplicate"}
-            enqueue(session, event.platform,
-                    [{**reply, "platform": event.platform, "in_reply_to": event.message_id}
-                     for reply in result["replies"]], self.settings)
+            enqueue(session, event.platform, [outbound(reply, event) for reply in result["replies"]], self.settings)
         return result
 
     async def _converse(self, event: Event, agent: Any, text: str, addressed: bool,
@@ -133,13 +135,27 @@ class CommunityService:
             return _ignored("not_addressed")
         arrived = utcnow()
         route = route_message(event, parse_data)
+        if route.in_private and route.from_group and not event.sender.can_message_privately:
+            # personal, but the platform cannot message them privately yet: not answered here
+            return {"status": "processed", "conversation_id": route.conversation_id, "_arrived": arrived,
+                    "replies": [self._continue_privately(event, text, language)]}
         output = CommunityOutput()
         await self.on_new_message(UserMessage(
             text, output, route.conversation_id, input_channel="community",
             message_id=event.message_id, metadata=route.metadata(event, language), parse_data=parse_data))
-        replies = self._replies(output.messages, event, route, language)
+        replies = self._replies(output.messages, event, route, language, text)
         return {"status": "processed", "conversation_id": route.conversation_id, "replies": replies,
                 "_arrived": arrived}
+
+    def _continue_privately(self, event: Event, text: str, language: Optional[str]) -> Dict[str, Any]:
+        """The group notice for someone the bot cannot message privately yet: their request
+        waits under a token, which the platform adapter turns into a link to the private chat."""
+        with session_scope(self.db_url) as session:
+            token = keep_for_private(session, event.platform, event.sender.id, text, utcnow())
+        return {"destination": {"type": "group", "chat_id": event.chat.id},
+                "mention": {"id": event.sender.id, "name": event.sender.name},
+                "text": t("group.continue_privately", language or self.settings.group_default_language),
+                "buttons": [], "continue_privately": {"token": token}}
 
     def _hand_to_agent(self, session, event: Event, text: str) -> bool:
         """While a ticket is open, the customer's messages go to the agents, not the bot."""
@@ -158,7 +174,7 @@ class CommunityService:
         return brief is not None and brief.created_at < arrived
 
     def _replies(self, messages: List[Dict[str, Any]], event: Event, route: Route,
-                 language: Optional[str]) -> List[Dict[str, Any]]:
+                 language: Optional[str], text: str) -> List[Dict[str, Any]]:
         sender = {"id": event.sender.id, "name": event.sender.name}
         group = {"type": "group", "chat_id": event.chat.id}
         private = {"type": "private", "user_id": event.sender.id}
@@ -173,6 +189,10 @@ class CommunityService:
                 reply["mention"] = sender
             went_private = went_private or is_private
             replies.append(reply)
+        if route.from_group and went_private and not event.sender.can_message_privately:
+            # e.g. a member's own offers: the whole request is answered in private once they open it
+            shown = [reply for reply in replies if reply["destination"]["type"] == "group"]
+            return [self._continue_privately(event, text, language), *shown]
         if route.from_group and went_private:
             notice = t("group.sent_privately", language or self.settings.group_default_language)
             replies.insert(0, {"destination": group, "mention": sender, "text": notice, "buttons": []})
@@ -188,10 +208,10 @@ class CommunityService:
                 if not claimed.is_new:
                     return {**(claimed.stored_response or {"replies": []}), "status": "duplicate"}
             group = register_group(session, event.platform, event.chat.id, event.chat.title)
-            joiners = welcome.on_join(session, group, event.members, now, self.settings)
+            joiners = welcome.on_join(session, group, event.members, now, self.settings, event.message_id)
             if joiners:
                 reply = welcome_reply(group, joiners, self.settings)
-                enqueue(session, event.platform, [{**reply, "platform": event.platform}], self.settings)
+                enqueue(session, event.platform, [outbound(reply, event)], self.settings)
                 result = {"status": "processed", "replies": [reply]}
             else:
                 result = {"status": "batched", "replies": []}
@@ -204,10 +224,20 @@ class CommunityService:
         with session_scope(self.db_url) as session:
             now = utcnow()
             for group in welcome.groups_due(session, now, self.settings):
-                joiners = welcome.take_pending(session, group, now)
+                joiners, last_join = welcome.take_pending(session, group, now)
                 if joiners:
                     reply = welcome_reply(group, joiners, self.settings)
-                    enqueue(session, group.platform, [{**reply, "platform": group.platform}], self.settings)
+                    enqueue(session, group.platform, [{**reply, "platform": group.platform, "in_reply_to": last_join}],
+                            self.settings)
+
+
+def outbound(reply: Dict[str, Any], event: Event) -> Dict[str, Any]:
+    """A reply as the outbox keeps it: with its platform, the message (or join) it answers,
+    and what the platform's sender needs for it (`reply_context`, never shown to anyone)."""
+    payload = {**reply, "platform": event.platform, "in_reply_to": event.message_id}
+    if event.reply_context:
+        payload["context"] = event.reply_context
+    return payload
 
 
 def welcome_reply(group, joiners: List[Person], settings: Settings) -> Dict[str, Any]:
@@ -215,3 +245,15 @@ def welcome_reply(group, joiners: List[Person], settings: Settings) -> Dict[str,
     return {"destination": {"type": "group", "chat_id": group.chat_id},
             "text": welcome.welcome_text(group, [person.name for person in joiners], settings), "buttons": [],
             "mentions": [{"id": person.id, "name": person.name} for person in joiners]}
+
+
+_SHARED: Dict[str, CommunityService] = {}
+
+
+def shared_service(settings: Settings, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> CommunityService:
+    """The one service of this Rasa server, whichever channel brings the event (the
+    community webhook, Telegram, WeCom): one queue of messages worked on, one parse cache."""
+    service = _SHARED.get(settings.database_url)
+    if service is None:
+        service = _SHARED[settings.database_url] = CommunityService(settings, on_new_message)
+    return service

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import List, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,21 +24,23 @@ def welcome_text(group: CommunityGroup, names: Sequence[str], settings: Settings
 
 
 def on_join(
-    session: Session, group: CommunityGroup, members: Sequence[Person], now: datetime, settings: Settings
+    session: Session, group: CommunityGroup, members: Sequence[Person], now: datetime, settings: Settings,
+    event_id: Optional[str] = None,
 ) -> List[Person]:
     """Queues the joiners; returns who to welcome right now ([] = wait for the batch)."""
     for member in members:
         session.add(PendingWelcome(group_id=group.id, user_id=member.id,
-                                   display_name=member.name, joined_at=now))
+                                   display_name=member.name, joined_at=now, event_id=event_id))
     session.flush()
     interval = timedelta(seconds=settings.welcome_interval_seconds)
     if group.last_welcome_at is not None and now - group.last_welcome_at < interval:
         return []
-    return take_pending(session, group, now)
+    return take_pending(session, group, now)[0]
 
 
-def take_pending(session: Session, group: CommunityGroup, now: datetime) -> List[Person]:
-    """Removes and returns this group's waiting joiners (once each), marking the welcome as sent."""
+def take_pending(session: Session, group: CommunityGroup, now: datetime) -> Tuple[List[Person], Optional[str]]:
+    """Removes and returns this group's waiting joiners (once each) and the id of the
+    latest join event among them, marking the welcome as sent."""
     pending = list(session.execute(
         select(PendingWelcome).where(PendingWelcome.group_id == group.id).order_by(PendingWelcome.id)
     ).scalars())
@@ -50,7 +52,8 @@ def take_pending(session: Session, group: CommunityGroup, now: datetime) -> List
     for row in pending:
         if all(person.id != row.user_id for person in people):
             people.append(Person(id=row.user_id, name=row.display_name))
-    return people
+    last_join = next((row.event_id for row in reversed(pending) if row.event_id), None)
+    return people, last_join
 
 
 def groups_due(session: Session, now: datetime, settings: Settings) -> List[CommunityGroup]:

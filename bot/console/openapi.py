@@ -28,7 +28,8 @@ SUMMARY_PROPERTIES = {
     "reason": {"type": "string", "enum": list(REASONS)}, "language": {"type": "string"},
     "status": {"type": "string", "enum": ["open", "resolved"]},
     "origin": obj({"chat_type": {"type": "string", "enum": ["private", "group"]},
-                   "chat_id": nullable({"type": "string", "description": "the group asked in"})}),
+                   "chat_id": nullable({"type": "string", "description": "the group asked in"}),
+                   "group_title": nullable({"type": "string", "description": "that group's name"})}),
     "assignee": nullable({"type": "string", "description": "username of the agent who has it"}),
     "created_at": DATE_TIME, "resolved_at": nullable(DATE_TIME), "times": ref("TicketTimes"),
     "queue_position": {"type": "integer", "minimum": 0, "description": "place in the queue; 0 once assigned"}}
@@ -53,7 +54,14 @@ DETAIL = obj({**SUMMARY_PROPERTIES,
               "previous_tickets": array(ref("TicketSummary"), description="the customer's other tickets"),
               "canned_replies": array(obj({"key": {"type": "string"}, "title": {"type": "string"},
                                            "text": {"type": "string"}}),
-                                      description="in the customer's language, placeholders filled")})
+                                      description="in the customer's language, placeholders filled"),
+              "deliveries": array(obj({
+                  "id": {"type": "integer"}, "status": {"type": "string", "enum": ["pending", "delivered", "failed"]},
+                  "error": nullable({"type": "string", "description": "why the platform did not take it"}),
+                  "attempts": {"type": "integer"}, "text": nullable({"type": "string"}), "created_at": DATE_TIME,
+                  "delivered_at": nullable(DATE_TIME)}),
+                  description="what was sent to the customer for this ticket (agent replies, notices) and "
+                              "whether it arrived")})
 REVEALED = obj({"ticket_id": {"type": "integer"}, "code": nullable({"type": "string"}),
                 "phone_last4": nullable({"type": "string"}),
                 "messages": array(obj({"id": {"type": "integer"}, "text": {"type": "string"}}),

@@ -7,7 +7,7 @@ from typing import Any, Dict, List
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.db.models import CannedReply, Member, Ticket
+from bot.db.models import CannedReply, CommunityGroup, Member, OutboundMessage, Ticket
 from bot.handoff.masking import mask_code, mask_phone_digits, mask_text
 from bot.handoff.tickets import as_summary, fill_placeholders, previous_tickets, queue_position
 from bot.i18n import t
@@ -18,7 +18,25 @@ from bot.settings import Settings
 
 
 def ticket_summary(session: Session, ticket: Ticket, now: datetime) -> Dict[str, Any]:
-    return as_summary(ticket, now, queue_position(session, ticket))
+    return as_summary(ticket, now, queue_position(session, ticket), group_title(session, ticket))
+
+
+def group_title(session: Session, ticket: Ticket):
+    """The name of the group the customer asked in (which platform's group it was)."""
+    if ticket.origin_chat_type != "group" or not ticket.origin_chat_id:
+        return None
+    return session.execute(select(CommunityGroup.title).where(CommunityGroup.platform == ticket.platform,
+                                                              CommunityGroup.chat_id == ticket.origin_chat_id)).scalar()
+
+
+def deliveries(session: Session, ticket: Ticket) -> List[Dict[str, Any]]:
+    """What was sent to the customer for this ticket and whether it arrived: a reply the
+    platform could not deliver shows as such instead of looking sent."""
+    rows = session.execute(select(OutboundMessage).where(OutboundMessage.ticket_id == ticket.id)
+                           .order_by(OutboundMessage.id)).scalars()
+    return [{"id": row.id, "status": row.status, "error": row.last_error, "attempts": row.attempts,
+             "text": (row.payload or {}).get("text"), "created_at": row.created_at.isoformat(),
+             "delivered_at": row.delivered_at.isoformat() if row.delivered_at else None} for row in rows]
 
 
 def ticket_detail(session: Session, ticket: Ticket, now: datetime, ui_language: str,
@@ -33,6 +51,7 @@ def ticket_detail(session: Session, ticket: Ticket, now: datetime, ui_language: 
                      for m in ticket.messages],
         "profile": member_profile(session, member, now, ui_language, settings),
         "previous_tickets": [as_summary(p, now) for p in previous_tickets(session, ticket)],
+        "deliveries": deliveries(session, ticket),
         "canned_replies": canned_for(session, ticket, member),
     }
 

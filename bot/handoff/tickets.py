@@ -220,11 +220,12 @@ def fill_placeholders(text: str, ticket: Ticket, member: Optional[Member], tier_
     return text.replace("{customer_name}", name).replace("{member_tier}", tier_label)
 
 
-def as_summary(ticket: Ticket, now: datetime, position: int = 0) -> Dict[str, Any]:
+def as_summary(ticket: Ticket, now: datetime, position: int = 0, group_title: Optional[str] = None) -> Dict[str, Any]:
     return {"id": ticket.id, "platform": ticket.platform, "user_id": ticket.user_id,
             "display_name": ticket.display_name, "member_id": ticket.member_id, "reason": ticket.reason,
             "language": ticket.language, "status": ticket.status,
-            "origin": {"chat_type": ticket.origin_chat_type, "chat_id": ticket.origin_chat_id},
+            "origin": {"chat_type": ticket.origin_chat_type, "chat_id": ticket.origin_chat_id,
+                       "group_title": group_title},
             "assignee": ticket.assignee.username if ticket.assignee else None,
             "created_at": ticket.created_at.isoformat(),
             "resolved_at": ticket.resolved_at.isoformat() if ticket.resolved_at else None,

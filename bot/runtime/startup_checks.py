@@ -37,6 +37,13 @@ def is_loopback(host: str) -> bool:
 
 def refusals(settings: Settings) -> List[str]:
     """Reasons not to start (empty: go ahead)."""
+    half = [f"Refusing to start: {platform} is half configured; set {', '.join(missing)} (or remove its other "
+            f"settings to turn {platform} off). See docs/{platform}.md."
+            for platform, missing in settings.half_configured_platforms().items()]
+    return half or _demo_refusals(settings)
+
+
+def _demo_refusals(settings: Settings) -> List[str]:
     if settings.demo_enabled:
         if not is_loopback(settings.host):
             return [f"Refusing to start: the browser demo (DEMO_ENABLED) and its accounts with the demo password "

@@ -37,6 +37,7 @@ class PendingWelcome(Base):
     user_id = Column(String(128), nullable=False)
     display_name = Column(String(200), nullable=False)
     joined_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    event_id = Column(String(160), nullable=True)  # the join event the welcome answers (in_reply_to)
 
 
 class InboundEvent(Base):
@@ -67,11 +68,15 @@ class OutboundMessage(Base):
 
     __tablename__ = "outbound_messages"
     __table_args__ = (Index("ix_outbound_due", "status", "next_attempt_at"),
-                      Index("ix_outbound_delivered", "delivered_at"))
+                      Index("ix_outbound_delivered", "delivered_at"),
+                      Index("ix_outbound_ticket", "ticket_id"))
 
     id = Column(Integer, primary_key=True)
     platform = Column(String(32), nullable=False)
     payload = Column(JSON, nullable=False)
+    # the ticket an agent's reply (or a hand-off notice) belongs to: its console shows
+    # whether it was delivered
+    ticket_id = Column(Integer, ForeignKey("tickets.id", ondelete="SET NULL"), nullable=True)
     status = Column(String(16), nullable=False, default="pending")  # pending | delivered
     attempts = Column(Integer, nullable=False, default=0)
     max_attempts = Column(Integer, nullable=True)  # None = until delivered; else then "failed"
@@ -80,3 +85,48 @@ class OutboundMessage(Base):
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
     delivered_at = Column(UTCDateTime, nullable=True)
     redacted = Column(Boolean, nullable=False, default=False)  # texts removed after RETENTION_DAYS
+
+
+class PrivateChat(Base):
+    """Whether the bot can message a chat user privately. Some platforms (Telegram) let a
+    bot write only to users who opened a private chat with it themselves; a private
+    message from the user opens it, the platform refusing a message closes it."""
+
+    __tablename__ = "private_chats"
+    __table_args__ = (UniqueConstraint("platform", "user_id"),)
+
+    id = Column(Integer, primary_key=True)
+    platform = Column(String(32), nullable=False)
+    user_id = Column(String(128), nullable=False)
+    state = Column(String(16), nullable=False)  # open | unreachable
+    reason = Column(Text, nullable=True)
+    updated_at = Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class Continuation(Base):
+    """A personal request asked in a group by someone the bot cannot message privately yet:
+    kept under a token the group notice hands out, answered in private when they open the
+    private chat with it."""
+
+    __tablename__ = "continuations"
+
+    id = Column(Integer, primary_key=True)
+    token = Column(String(32), nullable=False, unique=True)
+    platform = Column(String(32), nullable=False)
+    user_id = Column(String(128), nullable=False)
+    text = Column(Text, nullable=False)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    used_at = Column(UTCDateTime, nullable=True)
+
+
+class ButtonPayload(Base):
+    """A button's payload too long for the platform's button data (Telegram: 64 bytes),
+    sent as a short token instead and looked up when the button is pressed."""
+
+    __tablename__ = "button_payloads"
+
+    id = Column(Integer, primary_key=True)
+    token = Column(String(32), nullable=False, unique=True)
+    platform = Column(String(32), nullable=False)
+    payload = Column(Text, nullable=False)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)

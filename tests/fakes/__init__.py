@@ -1,0 +1,1 @@
+"""Fakes of platforms the tests cannot reach, speaking their real wire formats."""

@@ -270,7 +270,7 @@ function openAnnouncement(a) {
   const title = input("a-title", a.title), tag = input("a-tag", a.target_tag), tz = input("a-timezone", a.timezone);
   const texts = {}; for (const code of DATA.languages) { texts[code] = el("textarea"); texts[code].id = "a-text-" + code; texts[code].value = a.texts[code] || ""; texts[code].rows = 3; }
   const groupBox = el("div");
-  for (const g of groups) { const l = el("label", "row"), c = el("input"); c.type = "checkbox"; c.value = g.id; c.className = "a-group"; c.checked = a.target_group_ids.includes(g.id); l.append(c, el("span", "", g.title + " (" + (g.tags || []).join(", ") + ")")); groupBox.appendChild(l); }
+  for (const g of groups) { const l = el("label", "row"), c = el("input"); c.type = "checkbox"; c.value = g.id; c.className = "a-group"; c.checked = a.target_group_ids.includes(g.id); l.append(c, el("span", "", (g.title || g.chat_id) + " · " + g.platform + " (" + (g.tags || []).join(", ") + ")")); groupBox.appendChild(l); }
   const type = el("select"); type.id = "a-type";
   for (const t of ["once", "cron", "interval"]) { const o = el("option", "", S["schedule_" + t]); o.value = t; type.appendChild(o); }
   type.value = a.schedule_type;

@@ -295,6 +295,8 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.announcements.cli import register as register_announcements
 
     register_announcements(sub)
+    from bot.platforms.telegram.cli import register as register_telegram
+    register_telegram(sub)
     nlu_eval = sub.add_parser("nlu-eval", help="per-language accuracy on the held-out split")
     nlu_eval.add_argument("--model", default=None, help="model file (default: the current one)")
     nlu_eval.set_defaults(func=cmd_nlu_eval)

@@ -1,0 +1,187 @@
+"""The WeCom callback handler and sender in one process, with the real community service
+and a real database (only the bot's answer and WeCom are stand-ins): when an answer is
+sent passively, when through the response_url, and what cannot be sent at all."""
+import asyncio
+import base64
+import json
+
+import aiohttp
+import pytest
+from sqlalchemy import select
+
+from bot.channels.contract import BadRequest
+from bot.channels.service import CommunityService
+from bot.db import session_scope
+from bot.db.models import InboundEvent, OutboundMessage
+from bot.platforms.wecom import sender as wecom_sender
+from bot.platforms.wecom.inbound import ACKNOWLEDGED, WeComCallbacks
+from bot.platforms.wecom.routes import ReplyRoutes
+from bot.platforms.wecom.sender import WeComSender
+from bot.settings import get_settings
+from tests.fakes.wecom import FakeResponseUrls, FakeWeCom
+
+TOKEN, BOT_ID = "delivery-token", "aib-delivery"
+KEY = base64.b64encode(bytes(range(40, 72))).decode().rstrip("=")
+
+
+class OneNlu:
+    """The NLU model's stand-in: every text is a greeting."""
+
+    processor = object()
+
+    async def parse_message(self, text):
+        return {"text": text, "intent": {"name": "greet", "confidence": 1.0}, "entities": []}
+
+
+@pytest.fixture(scope="module")
+def urls():
+    server = FakeResponseUrls()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def settings(monkeypatch):
+    monkeypatch.setenv("WECOM_TOKEN", TOKEN)
+    monkeypatch.setenv("WECOM_ENCODING_AES_KEY", KEY)
+    monkeypatch.setenv("WECOM_BOT_ID", BOT_ID)
+    monkeypatch.setenv("BUSINESS_HOURS", "")
+    return get_settings()
+
+
+def bot_saying(*texts, delay=0.0):
+    async def bot(message):
+        await asyncio.sleep(delay)
+        for text in texts:
+            await message.output_channel.send_response(message.sender_id, {"text": text})
+    return bot
+
+
+def setup(settings, db_url, urls, bot, passive_seconds=2.0):
+    routes = ReplyRoutes()
+    callbacks = WeComCallbacks(settings, CommunityService(settings, bot, db_url), routes, db_url,
+                               passive_seconds=passive_seconds)
+    return callbacks, WeComSender(settings, routes, db_url), FakeWeCom("unused", TOKEN, KEY, BOT_ID, urls)
+
+
+def outbox(db_url, message_id):
+    with session_scope(db_url) as session:
+        rows = session.execute(select(OutboundMessage).order_by(OutboundMessage.id)).scalars()
+        return [(row.status, row.last_error, row.payload) for row in rows
+                if row.payload.get("in_reply_to") == message_id]
+
+
+async def deliver_all(sender, payloads):
+    async with aiohttp.ClientSession() as http:
+        return [await sender.deliver(payload, http) for payload in payloads]
+
+
+def test_an_answer_in_time_is_the_passive_reply_and_never_sent_again(settings, db_url, urls):
+    callbacks, sender, wecom = setup(settings, db_url, urls, bot_saying("您好！", "有什么可以帮您？"))
+    message = wecom.text("你好", "wc_fast")
+    query, body = wecom.request(message)
+    answer = asyncio.run(callbacks.receive(query, body, OneNlu()))
+    reply = wecom.open_reply(json.dumps(answer.body).encode())
+    assert reply["msgtype"] == "stream" and reply["stream"]["finish"] is True
+    assert reply["stream"]["content"] == "您好！\n\n有什么可以帮您？"
+    rows = outbox(db_url, message["msgid"])
+    assert [status for status, _, _ in rows] == ["delivered", "delivered"]
+    assert all(sender.wait_before(payload) == 0 for _, _, payload in rows)
+    assert all(d.ok for d in asyncio.run(deliver_all(sender, [payload for _, _, payload in rows])))
+    assert urls.texts_for(message["response_url"]) == []  # the response_url was never used
+
+
+def test_a_slow_answer_is_acknowledged_then_sent_once_through_the_response_url(settings, db_url, urls):
+    callbacks, sender, wecom = setup(settings, db_url, urls, bot_saying("第一句", "第二句", delay=0.4),
+                                     passive_seconds=0.05)
+    message = wecom.text("你好", "wc_slow")
+    query, body = wecom.request(message)
+
+    async def scenario():
+        answer = await callbacks.receive(query, body, OneNlu())
+        assert answer is ACKNOWLEDGED and answer.text == ""
+        for _ in range(50):  # the message is still answered after the acknowledgement
+            if len(outbox(db_url, message["msgid"])) == 2:
+                break
+            await asyncio.sleep(0.1)
+        payloads = [payload for _, _, payload in outbox(db_url, message["msgid"])]
+        assert all(sender.wait_before(payload) == 0 for payload in payloads)  # no passive answer will come
+        return await deliver_all(sender, payloads)
+
+    deliveries = asyncio.run(scenario())
+    assert [d.ok for d in deliveries] == [True, True]
+    assert urls.texts_for(message["response_url"]) == ["第一句\n\n第二句"]  # one URL, one message
+    assert [status for status, _, _ in outbox(db_url, message["msgid"])] == ["delivered", "delivered"]
+
+
+def test_replies_wait_while_a_passive_answer_may_still_come(settings, db_url, urls):
+    _, sender, wecom = setup(settings, db_url, urls, bot_saying())
+    message = wecom.text("你好", "wc_wait")
+    payload = {"destination": {"type": "private", "user_id": "wc_wait"}, "text": "hi", "in_reply_to": message["msgid"],
+               "context": {"response_url": message["response_url"], "received_at": __import__("time").time()}}
+    assert 4 < sender.wait_before(payload) <= 5
+    delivery = asyncio.run(deliver_all(sender, [payload]))[0]
+    assert not delivery.ok and delivery.retry_after > 4  # deferred, not a failed attempt
+
+
+def test_an_expired_response_url_fails_for_good_and_says_why(settings, db_url, urls):
+    _, sender, wecom = setup(settings, db_url, urls, bot_saying())
+    message = wecom.text("你好", "wc_late")
+    payload = {"destination": {"type": "private", "user_id": "wc_late"}, "text": "hi", "in_reply_to": message["msgid"],
+               "context": {"response_url": message["response_url"], "received_at": 1_700_000_000}}
+    delivery = asyncio.run(deliver_all(sender, [payload]))[0]
+    assert delivery.for_good and "one hour" in delivery.error
+    assert urls.texts_for(message["response_url"]) == []
+
+
+def test_an_agent_reply_takes_the_customers_unanswered_message_once(settings, db_url, urls):
+    callbacks, sender, wecom = setup(settings, db_url, urls, bot_saying())  # the bot stays silent
+    agent_reply = {"destination": {"type": "private", "user_id": "wc_agent"}, "text": "我是客服", "buttons": [],
+                   "platform": "wecom", "ticket_id": 7}
+    first = asyncio.run(deliver_all(sender, [agent_reply]))[0]
+    assert first.for_good and first.error == wecom_sender.NO_ROUTE  # nothing to answer yet
+
+    message = wecom.text("在吗", "wc_agent")
+    assert asyncio.run(callbacks.receive(*wecom.request(message), OneNlu())) is ACKNOWLEDGED
+    urls.busy_next = 1  # a passing failure gives the URL back
+    busy, delivered, again = asyncio.run(deliver_all(sender, [agent_reply] * 3))
+    assert not busy.ok and not busy.for_good and delivered.ok
+    assert urls.texts_for(message["response_url"]) == ["我是客服"]
+    assert again.for_good and again.error == wecom_sender.NO_ROUTE  # the URL works once
+
+
+def test_an_agent_reply_in_the_group_answers_the_customers_mention_there(settings, db_url, urls):
+    callbacks, sender, wecom = setup(settings, db_url, urls, bot_saying())
+    message = wecom.image("wc_grp", group="grp-1")  # not answered by the bot: its URL stays open
+    assert asyncio.run(callbacks.receive(*wecom.request(message), OneNlu())) is ACKNOWLEDGED
+    reply = {"destination": {"type": "group", "chat_id": "grp-1"}, "mention": {"id": "wc_grp", "name": "wc_grp"},
+             "text": "已为您处理", "buttons": [], "platform": "wecom", "ticket_id": 8}
+    someone_else = {**reply, "mention": {"id": "wc_other", "name": "wc_other"}}
+    other, mine = asyncio.run(deliver_all(sender, [someone_else, reply]))
+    assert other.for_good and mine.ok
+    assert urls.texts_for(message["response_url"]) == ["已为您处理"]
+
+
+def test_announcements_to_wecom_groups_fail_visibly(settings, db_url, urls):
+    _, sender, _ = setup(settings, db_url, urls, bot_saying())
+    post = {"destination": {"type": "group", "chat_id": "grp-1"}, "text": "冬季大促", "buttons": [],
+            "platform": "wecom", "announcement_id": 3, "scheduled_for": "2026-11-24T02:00:00+00:00"}
+    delivery = asyncio.run(deliver_all(sender, [post]))[0]
+    assert delivery.for_good and "cannot post into a group" in delivery.error
+
+
+def test_nothing_is_processed_from_a_bad_signature_or_an_undecryptable_body(settings, db_url, urls):
+    callbacks, _, wecom = setup(settings, db_url, urls, bot_saying("不该出现"))
+    message = wecom.text("你好", "wc_bad")
+    query, body = wecom.request(message)
+    with pytest.raises(BadRequest) as unsigned:
+        asyncio.run(callbacks.receive({**query, "msg_signature": "0" * 40}, body, OneNlu()))
+    assert unsigned.value.status == 401
+    garbage = base64.b64encode(b"x" * 64).decode()
+    with pytest.raises(BadRequest) as garbled:
+        asyncio.run(callbacks.receive(wecom.signed_query(garbage), json.dumps({"encrypt": garbage}).encode(),
+                                      OneNlu()))
+    assert garbled.value.status == 400
+    with session_scope(db_url) as session:
+        assert session.execute(select(InboundEvent)).first() is None
+    assert outbox(db_url, message["msgid"]) == []

@@ -168,6 +168,8 @@ class Settings:
     wecom_token: str = field(default_factory=lambda: _env("WECOM_TOKEN", ""))
     wecom_encoding_aes_key: str = field(default_factory=lambda: _env("WECOM_ENCODING_AES_KEY", ""))
     wecom_bot_id: str = field(default_factory=lambda: _env("WECOM_BOT_ID", ""))
+    # Where groups' 消息推送 webhooks are posted (announcements): WeCom's API host.
+    wecom_api_url: str = field(default_factory=lambda: _env("WECOM_API_URL", "https://qyapi.weixin.qq.com"))
     # Days after which stored inbound answers and delivered outbox payloads lose their
     # text (0 = keep them forever).
     retention_days: int = field(default_factory=lambda: _env_int("RETENTION_DAYS", 30))

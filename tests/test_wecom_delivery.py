@@ -4,6 +4,7 @@ sent passively, when through the response_url, and what cannot be sent at all.""
 import asyncio
 import base64
 import json
+import time
 
 import aiohttp
 import pytest
@@ -12,7 +13,7 @@ from sqlalchemy import select
 from bot.channels.contract import BadRequest
 from bot.channels.service import CommunityService
 from bot.db import session_scope
-from bot.db.models import InboundEvent, OutboundMessage
+from bot.db.models import CommunityGroup, InboundEvent, OutboundMessage
 from bot.platforms.wecom import sender as wecom_sender
 from bot.platforms.wecom.inbound import ACKNOWLEDGED, WeComCallbacks
 from bot.platforms.wecom.routes import ReplyRoutes
@@ -58,7 +59,7 @@ def bot_saying(*texts, delay=0.0):
 
 
 def setup(settings, db_url, urls, bot, passive_seconds=2.0):
-    routes = ReplyRoutes()
+    routes = ReplyRoutes(db_url)
     callbacks = WeComCallbacks(settings, CommunityService(settings, bot, db_url), routes, db_url,
                                passive_seconds=passive_seconds)
     return callbacks, WeComSender(settings, routes, db_url), FakeWeCom("unused", TOKEN, KEY, BOT_ID, urls)
@@ -162,12 +163,43 @@ def test_an_agent_reply_in_the_group_answers_the_customers_mention_there(setting
     assert urls.texts_for(message["response_url"]) == ["已为您处理"]
 
 
-def test_announcements_to_wecom_groups_fail_visibly(settings, db_url, urls):
-    _, sender, _ = setup(settings, db_url, urls, bot_saying())
-    post = {"destination": {"type": "group", "chat_id": "grp-1"}, "text": "冬季大促", "buttons": [],
-            "platform": "wecom", "announcement_id": 3, "scheduled_for": "2026-11-24T02:00:00+00:00"}
-    delivery = asyncio.run(deliver_all(sender, [post]))[0]
-    assert delivery.for_good and "cannot post into a group" in delivery.error
+def announcement(chat_id, number=3, **extra):
+    return {"destination": {"type": "group", "chat_id": chat_id}, "text": "冬季大促 <b>8折</b>", "buttons": [],
+            "platform": "wecom", "announcement_id": number, "scheduled_for": "2026-11-24T02:00:00+00:00", **extra}
+
+
+def add_group(db_url, chat_id, push_key=None):
+    with session_scope(db_url) as session:
+        session.add(CommunityGroup(platform="wecom", chat_id=chat_id, title="会员群", tags=["vip"],
+                                   push_key=push_key))
+
+
+def test_announcements_go_through_the_groups_push_webhook(settings, db_url, urls, monkeypatch):
+    monkeypatch.setenv("WECOM_API_URL", urls.base)
+    _, sender, _ = setup(get_settings(), db_url, urls, bot_saying())
+    key = urls.push_key()
+    add_group(db_url, "grp-push", key)
+    add_group(db_url, "grp-none")
+    posted, unset = asyncio.run(deliver_all(sender, [
+        announcement("grp-push", link_url="https://shop.example/winter", image="https://shop.example/w.png"),
+        announcement("grp-none")]))
+    assert posted.ok
+    assert urls.pushed[key] == ["冬季大促 <b>8折</b>\n\n[https://shop.example/winter](https://shop.example/winter)"
+                                "\n\n[🖼](https://shop.example/w.png)"]
+    assert unset.for_good and "no 消息推送 webhook" in unset.error and "push_webhook" in unset.error
+
+
+def test_push_webhooks_keep_wecoms_pace_and_a_wrong_key_fails_visibly(settings, db_url, urls, monkeypatch):
+    monkeypatch.setenv("WECOM_API_URL", urls.base)
+    _, sender, _ = setup(get_settings(), db_url, urls, bot_saying())
+    key = urls.push_key()
+    add_group(db_url, "grp-busy", key)
+    add_group(db_url, "grp-wrong", "0a1b2c3d-0000-4000-8000-000000000000")
+    deliveries = asyncio.run(deliver_all(sender, [announcement("grp-busy", n) for n in range(21)]))
+    assert all(d.ok for d in deliveries[:20]) and len(urls.pushed[key]) == 20
+    assert deliveries[20].retry_after is not None and 0 < deliveries[20].retry_after <= 60
+    wrong = asyncio.run(deliver_all(sender, [announcement("grp-wrong")]))[0]
+    assert wrong.for_good and "93000" in wrong.error and "0a1b2c3d" not in wrong.error
 
 
 def test_nothing_is_processed_from_a_bad_signature_or_an_undecryptable_body(settings, db_url, urls):
@@ -185,3 +217,44 @@ def test_nothing_is_processed_from_a_bad_signature_or_an_undecryptable_body(sett
     with session_scope(db_url) as session:
         assert session.execute(select(InboundEvent)).first() is None
     assert outbox(db_url, message["msgid"]) == []
+
+
+def test_operators_set_a_push_webhook_only_on_wecom_groups_and_never_see_the_key():
+    from bot.operator.api import Refused, group_json, update_group
+
+    wecom, telegram = CommunityGroup(platform="wecom", chat_id="g"), CommunityGroup(platform="telegram", chat_id="-1")
+    key = "693a91f6-7aaa-4bc4-97a0-0ec2afa5aaa1"
+    update_group(wecom, {"push_webhook": f"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key={key}"})
+    assert wecom.push_key == key and group_json(wecom)["push_webhook_set"] is True
+    assert key not in json.dumps(group_json(wecom))
+    for value in ("http://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=" + key, "https://x/other?key=" + key,
+                  "not a key!", 42, "abc"):
+        with pytest.raises(Refused) as refused:
+            update_group(wecom, {"push_webhook": value})
+        assert refused.value.status == 400 and refused.value.field == "push_webhook"
+    with pytest.raises(Refused):
+        update_group(telegram, {"push_webhook": key})
+    update_group(wecom, {"push_webhook": None})
+    assert wecom.push_key is None and group_json(wecom)["push_webhook_set"] is False
+
+
+def test_open_reply_urls_survive_a_restart_and_are_taken_once(db_url, urls):
+    from bot.platforms.wecom.routes import OpenRoute
+
+    before_restart, chat = ReplyRoutes(db_url), json.dumps(["private", "wc_restart"])
+    older, newer = urls.new_url(), urls.new_url()
+    now = time.time()
+    before_restart.remember_open(chat, OpenRoute(older, now - 60))
+    before_restart.remember_open(chat, OpenRoute(newer, now - 5))
+    after_restart, other_instance = ReplyRoutes(db_url), ReplyRoutes(db_url)
+    taken = after_restart.take_open(chat)
+    assert taken.url == newer and abs(taken.received_at - (now - 5)) < 0.01
+    assert other_instance.take_open(chat).url == older  # the newer one is taken; a later reply gets the older
+    assert other_instance.take_open(chat) is None
+    after_restart.give_back(chat, taken)  # posting failed for now: open again
+    assert other_instance.take_open(chat).url == newer
+    other_instance.mark_used(newer)
+    assert ReplyRoutes(db_url).is_used(newer) and not ReplyRoutes(db_url).is_used(urls.new_url())
+    stale = urls.new_url()
+    before_restart.remember_open(chat, OpenRoute(stale, now - 3600))
+    assert ReplyRoutes(db_url).take_open(chat) is None  # past WeCom's hour

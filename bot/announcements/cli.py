@@ -15,6 +15,7 @@ from bot.announcements.schedule import ValidationError
 from bot.db import session_scope
 from bot.db.models import Announcement, CommunityGroup
 from bot.db.types import utcnow
+from bot.platforms.wecom.push import push_key_from
 from bot.settings import get_settings
 
 _EVERY = re.compile(r"^\s*(\d+)\s*(m|min|minutes?|h|hours?|d|days?)\s*$")
@@ -131,12 +132,16 @@ def cmd_groups(args: argparse.Namespace) -> int:
                     group.quiet_hours = value or None
                 elif key == "answer_questions" and value in ("on", "off"):
                     group.answer_questions = value == "on"
+                elif key == "push_webhook" and group.platform == "wecom" and (not value or push_key_from(value)):
+                    group.push_key = push_key_from(value) if value else None
                 else:
                     print(f"error: cannot set {option!r} (language=zh|en, daily_limit=N, "
-                          "quiet_hours=22:00-08:00, answer_questions=on|off)", file=sys.stderr)
+                          "quiet_hours=22:00-08:00, answer_questions=on|off, push_webhook=<WeCom 消息推送 URL>|'' for "
+                          "WeCom groups)", file=sys.stderr)
                     return 2
         print(f"Group {group.id}: tags={group.tags} language={group.language} "
-              f"daily_limit={group.max_announcements_per_day} quiet_hours={group.quiet_hours}")
+              f"daily_limit={group.max_announcements_per_day} quiet_hours={group.quiet_hours}"
+              + (f" push_webhook={'set' if group.push_key else 'not set'}" if group.platform == "wecom" else ""))
     return 0
 
 

@@ -23,6 +23,7 @@ from bot.operator.model_api import add_model_routes
 from bot.operator.openapi import OPENAPI
 from bot.operator.pages import add_page_routes
 from bot.operator.yaml_files import ContentError
+from bot.platforms.wecom.push import PUSH_HELP, push_key_from
 from bot.settings import get_settings
 
 _QUIET = re.compile(r"^\d\d:\d\d-\d\d:\d\d$")
@@ -47,7 +48,8 @@ def _json_body(request: Request) -> Dict[str, Any]:
 def group_json(group: CommunityGroup) -> Dict[str, Any]:
     return {"id": group.id, "platform": group.platform, "chat_id": group.chat_id, "title": group.title,
             "tags": group.tags, "language": group.language, "answer_questions": group.answer_questions,
-            "max_announcements_per_day": group.max_announcements_per_day, "quiet_hours": group.quiet_hours}
+            "max_announcements_per_day": group.max_announcements_per_day, "quiet_hours": group.quiet_hours,
+            "push_webhook_set": bool(group.push_key)}
 
 
 def update_group(group: CommunityGroup, body: Dict[str, Any]) -> None:
@@ -76,6 +78,21 @@ def update_group(group: CommunityGroup, body: Dict[str, Any]) -> None:
         if quiet is not None and not (isinstance(quiet, str) and _QUIET.match(quiet)):
             raise Refused(400, "quiet_hours must look like 22:00-08:00, or null", "quiet_hours")
         group.quiet_hours = quiet
+    if "push_webhook" in body:
+        group.push_key = _push_key(group, body["push_webhook"])
+
+
+def _push_key(group: CommunityGroup, value: Any) -> Optional[str]:
+    """A WeCom group's 消息推送 webhook (bot/platforms/wecom/push.py), or None to remove it."""
+    if value is None:
+        return None
+    if group.platform != "wecom":
+        raise Refused(400, "push_webhook is for WeCom groups only (other platforms post announcements "
+                           "through their bot)", "push_webhook")
+    key = push_key_from(value) if isinstance(value, str) else None
+    if key is None:
+        raise Refused(400, f"push_webhook: {PUSH_HELP}", "push_webhook")
+    return key
 
 
 class OperatorApi(InputChannel):

@@ -74,7 +74,10 @@ TEST_POST = obj({"status": {"type": "string", "enum": ["queued", "skipped", "mis
 GROUP = obj({"id": {"type": "integer"}, "platform": {"type": "string"}, "chat_id": {"type": "string"},
              "title": nullable({"type": "string"}), "tags": array({"type": "string"}),
              "language": nullable(LANGUAGE), "answer_questions": {"type": "boolean"},
-             "max_announcements_per_day": nullable({"type": "integer"}), "quiet_hours": nullable({"type": "string"})})
+             "max_announcements_per_day": nullable({"type": "integer"}), "quiet_hours": nullable({"type": "string"}),
+             "push_webhook_set": {"type": "boolean", "description": "WeCom: whether the group's 消息推送 webhook "
+                                                                    "(for announcements) is set; the key is never "
+                                                                    "shown"}})
 GROUP_CHANGE = obj({
     "tags": array({"type": "string", "pattern": r"\S"}, description="replaces the tags"),
     "language": nullable({"type": "string", "description": "en or zh (a locale such as zh-CN is read as its "
@@ -83,7 +86,11 @@ GROUP_CHANGE = obj({
     "max_announcements_per_day": nullable({"type": "integer", "minimum": 0, "maximum": MAX_ID,
                                            "description": "null: the configured default"}),
     "quiet_hours": nullable({"type": "string", "pattern": r"^\d\d:\d\d-\d\d:\d\d$", "example": "22:00-08:00",
-                             "description": "no announcements in these hours (the shop's time zone)"})},
+                             "description": "no announcements in these hours (the shop's time zone)"}),
+    "push_webhook": nullable({"type": "string", "maxLength": 300,
+                              "example": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7xxx",
+                              "description": "WeCom groups only: the group's 消息推送 webhook URL (or its key), "
+                                             "through which announcements are posted; null removes it"})},
     required=[], description="only the fields sent change")
 
 MISCLASSIFIED = obj({"intent": {"type": "string"}, "text": {"type": "string"},

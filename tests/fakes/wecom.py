@@ -5,7 +5,9 @@
   vectors in tests/test_wecom_crypto.py, so the adapter is not tested against itself), posts
   them to the adapter, and opens the adapter's encrypted passive replies;
 - `FakeResponseUrls` plays https://qyapi.weixin.qq.com/cgi-bin/aibot/response: each
-  response_code takes one message (https://developer.work.weixin.qq.com/document/path/101138).
+  response_code takes one message (https://developer.work.weixin.qq.com/document/path/101138);
+  and /cgi-bin/webhook/send?key= (a group's 消息推送 robot, /document/path/91770): keys
+  registered with `push_key()` take markdown messages, others get errcode 93000.
 
 Callback JSON as in /document/path/100719; the transport as in /document/path/101033:
 POST <url>?msg_signature=&timestamp=&nonce= with {"encrypt": ...}, GET with echostr.
@@ -67,14 +69,19 @@ class FakeResponseUrls:
         self.received: List[Dict[str, Any]] = []  # {"code", "body"}
         self.used = set()
         self.busy_next = 0  # answer errcode -1 (system busy) to the next N posts
+        self.pushed: Dict[str, List[str]] = {}  # push key -> markdown contents posted to the group
         self._lock = threading.Lock()
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 (http.server API)
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                query = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
-                answer = fake._answer((query.get("response_code") or [""])[0], body)
+                parts = urllib.parse.urlparse(self.path)
+                query = urllib.parse.parse_qs(parts.query)
+                if parts.path == "/cgi-bin/webhook/send":
+                    answer = fake._push((query.get("key") or [""])[0], body)
+                else:
+                    answer = fake._answer((query.get("response_code") or [""])[0], body)
                 data = json.dumps(answer).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -105,6 +112,24 @@ class FakeResponseUrls:
             self.used.add(code)
             self.received.append({"code": code, "body": message})
             return {"errcode": 0, "errmsg": "ok"}
+
+    def _push(self, key: str, body: bytes) -> Dict[str, Any]:
+        with self._lock:
+            if key not in self.pushed:
+                return {"errcode": 93000, "errmsg": "invalid webhook url"}
+            message = json.loads(body)
+            content = (message.get("markdown") or {}).get("content") if message.get("msgtype") == "markdown" else None
+            if not content or len(content.encode()) > 4096:
+                return {"errcode": 40058, "errmsg": "markdown.content exceed max length 4096"}
+            self.pushed[key].append(content)
+            return {"errcode": 0, "errmsg": "ok"}
+
+    def push_key(self) -> str:
+        """A new group robot's key (what its webhook URL ends with)."""
+        key = str(uuid.uuid4())
+        with self._lock:
+            self.pushed[key] = []
+        return key
 
     def new_url(self) -> str:
         return f"{self.base}/cgi-bin/aibot/response?response_code={uuid.uuid4().hex}"

@@ -5,7 +5,7 @@ from bot.db.models.loyalty import (
     LinkAttempt)
 from bot.db.models.handoff import Agent, AgentSession, LoginFailure, Ticket, TicketMessage, CannedReply
 from bot.db.models.channels import (
-    CommunityGroup, PendingWelcome, InboundEvent, OutboundMessage, PrivateChat, Continuation, ButtonPayload)
+    CommunityGroup, PendingWelcome, InboundEvent, OutboundMessage, PrivateChat, Continuation, ButtonPayload, ReplyUrl)
 from bot.db.models.announcements import Announcement, AnnouncementDelivery
 from bot.db.models.operator import AuditEntry, ModelJob, ModelDeployment
 
@@ -13,5 +13,5 @@ __all__ = [
     "Base", "TIERS", "ORDER_STATUSES", "Member", "ChatIdentity", "PointsTransaction", "Promotion",
     "PromotionText", "Order", "OrderItem", "OrderStatusEvent", "LinkAttempt", "Agent", "AgentSession", "LoginFailure",
     "Ticket", "TicketMessage", "CannedReply", "CommunityGroup", "PendingWelcome", "InboundEvent",
-    "OutboundMessage", "PrivateChat", "Continuation", "ButtonPayload", "Announcement", "AnnouncementDelivery", "AuditEntry", "ModelJob", "ModelDeployment",
+    "OutboundMessage", "PrivateChat", "Continuation", "ButtonPayload", "ReplyUrl", "Announcement", "AnnouncementDelivery", "AuditEntry", "ModelJob", "ModelDeployment",
 ]

@@ -24,6 +24,9 @@ class CommunityGroup(Base):
     last_welcome_at = Column(UTCDateTime, nullable=True)
     max_announcements_per_day = Column(Integer, nullable=True)  # None = the configured default
     quiet_hours = Column(String(16), nullable=True)  # "22:00-08:00" in the shop's time zone
+    # WeCom: the key of the group's 消息推送 (group robot) webhook, the only way to post into a
+    # WeCom group unasked (announcements). A credential: never shown back, only whether it is set.
+    push_key = Column(String(64), nullable=True)
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
 
 
@@ -109,6 +112,7 @@ class Continuation(Base):
     private chat with it."""
 
     __tablename__ = "continuations"
+    __table_args__ = (Index("ix_continuations_user", "platform", "user_id"),)
 
     id = Column(Integer, primary_key=True)
     token = Column(String(32), nullable=False, unique=True)
@@ -130,3 +134,20 @@ class ButtonPayload(Base):
     platform = Column(String(32), nullable=False)
     payload = Column(Text, nullable=False)
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class ReplyUrl(Base):
+    """A one-use reply URL a platform gave with a customer's message (WeCom's response_url),
+    kept so that a later reply (an agent's) can still use it, also after a restart and from
+    another instance. state: open (free for a later reply), taken (being posted to), used."""
+
+    __tablename__ = "reply_urls"
+    __table_args__ = (Index("ix_reply_urls_chat", "platform", "chat_key", "state"),)
+
+    id = Column(Integer, primary_key=True)
+    platform = Column(String(32), nullable=False)
+    chat_key = Column(String(400), nullable=False)
+    url_hash = Column(String(64), nullable=False, unique=True)
+    url = Column(Text, nullable=False)
+    received_at = Column(UTCDateTime, nullable=False, index=True)
+    state = Column(String(8), nullable=False)

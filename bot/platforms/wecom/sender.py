@@ -7,7 +7,8 @@
 - A reply that comes later (an agent's, a hand-off notice) takes the customer's newest
   unanswered message's URL; with none, it fails for good with the reason, which the agent
   console shows under the ticket's deliveries.
-- Announcements cannot be posted: webhook mode has no proactive send into a group.
+- Announcements go through the group's 消息推送 webhook when the operator has set one
+  (push.py); without one they fail for good, saying how to set it.
 
 Response format (https://developer.work.weixin.qq.com/document/path/101138):
 POST {"msgtype": "markdown", "markdown": {"content": ...}} -> {"errcode": 0, "errmsg": "ok"}.
@@ -22,7 +23,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from bot.channels.senders import Delivery
 from bot.db import session_scope
 from bot.db.types import utcnow
-from bot.platforms.wecom import replies, store
+from bot.platforms.wecom import push, replies, store
 from bot.platforms.wecom.messages import route_key
 from bot.platforms.wecom.routes import (
     ANSWERED,
@@ -44,8 +45,9 @@ NO_ROUTE = ("not delivered: in WeCom's webhook API mode the robot can only answe
             "again after they write.")
 NO_GROUP_ROUTE = ("not delivered: in WeCom's webhook API mode the robot cannot post into a group on its own, only "
                   "answer a message that @-mentions it")
-NOT_ANNOUNCED = ("not posted: WeCom's intelligent robot in webhook API mode cannot post into a group on its own "
-                 "(a proactive send exists only in its long-connection mode); see docs/wecom.md")
+NOT_ANNOUNCED = ("not posted: this WeCom group has no 消息推送 webhook set (the intelligent robot cannot post "
+                 "into a group on its own); set one with `python -m bot groups set ID push_webhook=URL` or the "
+                 "operator API, see docs/wecom.md")
 NO_RESPONSE_URL = "not delivered: the WeCom callback this answers carried no response_url"
 # WeCom's global error codes (https://developer.work.weixin.qq.com/document/path/90313)
 SYSTEM_BUSY, FREQUENCY_LIMIT = -1, 45009
@@ -56,6 +58,7 @@ class WeComSender:
         self.settings = settings
         self.routes = routes
         self.db_url = db_url
+        self.push_pace = push.PushPace()
 
     def wait_before(self, payload: Dict[str, Any]) -> float:
         """A reply to a callback waits while the callback may still answer it passively."""
@@ -70,7 +73,7 @@ class WeComSender:
 
     async def deliver(self, payload: Dict[str, Any], http) -> Delivery:
         if payload.get("announcement_id") is not None:
-            return Delivery.failed(NOT_ANNOUNCED, for_good=True)
+            return await self._announce(payload, http)
         context = payload.get("context")
         if isinstance(context, dict):
             return await self._answer(payload, context, http)
@@ -107,6 +110,23 @@ class WeComSender:
             rows = store.pending_answers(session, payload.get("in_reply_to"), received_at,
                                          lambda other: (other.get("context") or {}).get("response_url") == url)
             return [(row.id, row.payload) for row in rows]
+
+    # --- announcements -------------------------------------------------------------------------
+
+    async def _announce(self, payload: Dict[str, Any], http) -> Delivery:
+        chat_id = (payload.get("destination") or {}).get("chat_id")
+        with session_scope(self.db_url) as session:
+            key = store.group_push_key(session, str(chat_id))
+        if not key:
+            return Delivery.failed(NOT_ANNOUNCED, for_good=True)
+        pause = self.push_pace.wait_before(key)
+        if pause > 0:
+            return Delivery.wait(pause, "the group robot's limit of 20 messages a minute")
+        message = push.announcement_markdown(payload, replies.fit)
+        delivery = await push.post_markdown(http, push.push_url(self.settings.wecom_api_url, key), message)
+        if delivery.ok or not delivery.for_good:
+            self.push_pace.sent(key)
+        return delivery
 
     # --- replies that come later -------------------------------------------------------------
 

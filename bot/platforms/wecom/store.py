@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.channels.outbound import mark_delivered
 from bot.channels.private_reach import CONTINUATION_LIFETIME
-from bot.db.models import Continuation, OutboundMessage
+from bot.db.models import CommunityGroup, Continuation, OutboundMessage
 from bot.platforms.wecom.messages import PLATFORM
 
 # Rows of one message are stored after its callback arrived; this much clock slack is allowed.
@@ -52,3 +52,9 @@ def pending_continuation(session: Session, user_id: str, now: datetime) -> Optio
         .order_by(Continuation.created_at.desc(), Continuation.id.desc())
         .limit(1)
     ).scalar()
+
+
+def group_push_key(session: Session, chat_id: str) -> Optional[str]:
+    """The key of a WeCom group's 消息推送 webhook, if the operator set one."""
+    return session.execute(select(CommunityGroup.push_key).where(
+        CommunityGroup.platform == PLATFORM, CommunityGroup.chat_id == chat_id)).scalar()

@@ -52,3 +52,42 @@ def test_welcomes_say_which_join_they_answer(bot_servers, receiver):
     welcomes = receiver.wait_for(lambda got: any(m["destination"].get("chat_id") == chat for m in got))
     welcome = next(m for m in welcomes if m["destination"].get("chat_id") == chat)
     assert welcome["in_reply_to"] == join_id and welcome["mentions"][0]["name"] == "Ivy"
+
+
+def test_a_continued_request_whose_answer_failed_is_continued_by_the_retry(db_url):
+    import asyncio
+
+    import pytest
+
+    from bot.channels.contract import Chat, Event, Person
+    from bot.channels.private_reach import keep_for_private
+    from bot.channels.service import CommunityService
+    from bot.db import session_scope
+    from bot.db.types import utcnow
+    from bot.settings import Settings
+
+    class Nlu:
+        processor = object()
+
+        async def parse_message(self, text):
+            return {"text": text, "intent": {"name": "check_points", "confidence": 1.0}, "entities": []}
+
+    heard, failing = [], [True]
+
+    async def bot(message):
+        heard.append(message.text)
+        if failing[0]:
+            raise ConnectionError("the action server went away")
+        await message.output_channel.send_response(message.sender_id, {"text": "ok"})
+
+    with session_scope(db_url) as session:
+        token = keep_for_private(session, "wechat", "wx_kept", "how many points do I have?", utcnow())
+    service = CommunityService(Settings(business_hours=""), bot, db_url)
+    event = Event(type="message", platform="wechat", chat=Chat(id="wx_kept", type="private"),
+                  sender=Person(id="wx_kept", name="Kept"), message_id="m-start", text="/start",
+                  continue_token=token)
+    with pytest.raises(ConnectionError):
+        asyncio.run(service.handle_event(event, Nlu()))
+    failing[0] = False
+    answered = asyncio.run(service.handle_event(event, Nlu()))  # the platform's retry
+    assert heard == ["how many points do I have?"] * 2 and answered["status"] == "processed"

@@ -27,7 +27,7 @@ def group_reply(text, **extra):
 def store_in(db_url):
     from bot.platforms.telegram.buttons import callback_data
 
-    return lambda payload: callback_data(payload, db_url)
+    return lambda payload: callback_data(payload, TOKEN, db_url)
 
 
 def test_every_text_is_escaped_and_mentions_are_user_links(db_url):
@@ -56,8 +56,10 @@ def test_buttons_are_an_inline_keyboard_within_64_bytes(db_url):
                                                           {"title": "No", "payload": long_payload}])
     [(_, params)] = render(reply, BOT_USERNAME, store_in(db_url))
     [row] = params["reply_markup"]["inline_keyboard"]
-    assert row[0] == {"text": "Yes, please", "callback_data": "/affirm"}
-    assert len(row[1]["callback_data"].encode()) <= 64 and pressed_payload(row[1]["callback_data"], db_url) == long_payload
+    assert row[0]["text"] == "Yes, please" and row[0]["callback_data"].startswith("/affirm~")
+    assert pressed_payload(row[0]["callback_data"], TOKEN, db_url) == "/affirm"
+    assert len(row[1]["callback_data"].encode()) <= 64
+    assert pressed_payload(row[1]["callback_data"], TOKEN, db_url) == long_payload
 
 
 def test_the_continue_privately_notice_links_to_the_private_chat(db_url):

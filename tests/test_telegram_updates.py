@@ -10,10 +10,10 @@ from bot.platforms.telegram.api import BotIdentity
 from bot.platforms.telegram.buttons import callback_data, pressed_payload
 from bot.platforms.telegram.updates import translate
 from bot.settings import Settings
-from tests.fakes.telegram_bot_api import BOT_ID, BOT_USERNAME, FakeBotApi, TelegramSide
+from tests.fakes.telegram_bot_api import BOT_ID, BOT_USERNAME, TOKEN, FakeBotApi, TelegramSide
 
 ME = BotIdentity(BOT_ID, BOT_USERNAME)
-SETTINGS = Settings(default_language="zh", max_text_length=2000)
+SETTINGS = Settings(default_language="zh", max_text_length=2000, telegram_bot_token=TOKEN)
 GROUP = TelegramSide.group(-1001234567890, "Shop VIP customers")
 ANN = TelegramSide.user(111, "Ann", "en", last_name="Lee", username="ann_lee")
 WANG = TelegramSide.user(222, "芳", "zh-hans", last_name="王")
@@ -126,17 +126,36 @@ def test_bots_are_marked_and_group_senders_carry_their_private_reach(side, db_ur
 def test_a_button_press_is_its_payload_said_by_whoever_pressed_it(side, db_url):
     sent = {"message": {"message_id": 77, "from": {"id": BOT_ID, "is_bot": True, "first_name": "Shop Assistant"},
                         "chat": GROUP, "date": 1, "text": "Shall I get a person?"}}
-    translation = read(side.button_press(WANG, sent, "/affirm"), db_url)
+    translation = read(side.button_press(WANG, sent, callback_data("/affirm", TOKEN, db_url)), db_url)
     event = translation.event
     assert translation.callback_query_id and event.message_id == f"cb:{translation.callback_query_id}"
     assert (event.text, event.sender.id, event.chat.id, event.mentions_bot) == ("/affirm", "222", str(GROUP["id"]), True)
     long_payload = '/inform{"order_number": "A10023", "note": "' + "x" * 80 + '"}'
-    data = callback_data(long_payload, db_url)
-    assert data.startswith("bp:") and len(data.encode()) <= 64 and pressed_payload(data, db_url) == long_payload
+    data = callback_data(long_payload, TOKEN, db_url)
+    assert data.startswith("bp:") and len(data.encode()) <= 64 and pressed_payload(data, TOKEN, db_url) == long_payload
     assert read(side.button_press(ANN, sent, data), db_url).event.text == long_payload
     unknown = read(side.button_press(ANN, sent, "bp:nosuchtoken"), db_url)
     assert unknown.ignored == "unknown_button" and unknown.callback_query_id
+    # A modified client sends data the bot never issued: not read as the customer's words.
+    for forged in ("/affirm", '/check_points{"member_code": "M100001"}', "/restart~AAAAAAAAAA",
+                   callback_data("/affirm", "another bot's token", db_url)):
+        assert read(side.button_press(ANN, sent, forged), db_url).ignored == "unknown_button"
 
 
 def test_an_over_long_text_is_ignored_not_retried(side, db_url):
     assert read(side.private(ANN, "x" * 2001), db_url).ignored == "text_too_long"
+
+
+def test_typed_intent_payloads_are_words_and_broken_text_is_ignored(side, db_url):
+    mention = "@" + BOT_USERNAME
+    update = side.message(GROUP, ANN, f"{mention} /check_points{{\"member_code\": \"M100001\"}}")
+    event = read(update, db_url).event
+    assert event.mentions_bot and not event.text.startswith("/")
+    broken = side.private(ANN, "hello \ud800 there")
+    assert read(broken, db_url).ignored == "invalid:unicode"
+
+
+def test_posts_sent_as_a_channel_or_an_anonymous_admin_are_not_customers(side, db_url):
+    forwarded = side.message(GROUP, TelegramSide.user(777000, "Telegram"), "New arrivals!", is_automatic_forward=True,
+                             sender_chat={"id": -1009, "type": "channel", "title": "Shop news"})
+    assert read(forwarded, db_url).ignored == "sent_as_a_chat"

@@ -258,3 +258,16 @@ def test_open_reply_urls_survive_a_restart_and_are_taken_once(db_url, urls):
     stale = urls.new_url()
     before_restart.remember_open(chat, OpenRoute(stale, now - 3600))
     assert ReplyRoutes(db_url).take_open(chat) is None  # past WeCom's hour
+
+
+def test_url_verification_decrypts_only_fresh_verification_strings(settings, db_url, urls):
+    callbacks, _, wecom = setup(settings, db_url, urls, bot_saying())
+    echo = wecom.scheme.encrypt(b"1616140317555161061")
+    assert callbacks.verify_url(wecom.signed_query(echo, echostr=echo)) == "1616140317555161061"
+    captured = wecom.scheme.encrypt(json.dumps(wecom.text("我的积分", "wc_victim")).encode())
+    with pytest.raises(BadRequest) as oracle:  # a captured callback replayed as a verification
+        callbacks.verify_url(wecom.signed_query(captured, echostr=captured))
+    assert oracle.value.status == 400 and "wc_victim" not in str(oracle.value)
+    with pytest.raises(BadRequest) as stale:
+        callbacks.verify_url(wecom.signed_query(echo, timestamp="978307200", echostr=echo))
+    assert stale.value.status == 401

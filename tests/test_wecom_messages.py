@@ -112,3 +112,16 @@ def test_content_is_cut_to_wecoms_limit_on_a_character_boundary():
     assert len(cut.encode("utf-8")) <= replies.CONTENT_LIMIT_BYTES and cut.endswith("…")
     assert replies.stream_reply("k", "x")["stream"]["finish"] is True
     assert replies.stream_id("k") == replies.stream_id("k") != replies.stream_id("other")
+
+
+def test_typed_intent_payloads_are_read_as_words_and_odd_shapes_are_not_errors():
+    from bot.platforms.wecom.messages import message_text, parse_callback
+
+    def callback(body):
+        base = {"msgid": "m1", "chattype": "single", "from": {"userid": "wc_1"}, "msgtype": "text"}
+        return parse_callback(json.dumps({**base, **body}).encode())
+
+    assert message_text(callback({"text": {"content": '/check_points{"member_code": "M100001"}'}})) \
+        == 'check_points{"member_code": "M100001"}'
+    for odd in ({"text": "just a string"}, {"msgtype": "mixed", "mixed": []}, {"quote": "x", "text": {}}):
+        assert message_text(callback(odd)) == ""

@@ -28,6 +28,13 @@ CONTINUE_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _TIMESTAMP = re.compile(r"^\d{1,12}$")
 
 
+def as_typed(text: str) -> str:
+    """A customer's typed words as words: Rasa reads a text starting with "/" as an intent
+    payload (`/check_points{...}`), which only the bot's own buttons may send. Adapters that
+    know typed text from button presses pass the typed text through this."""
+    return text.lstrip("/").strip() if text.lstrip().startswith("/") else text
+
+
 class BadRequest(Exception):
     """A request the channel refuses, with the HTTP status and what is wrong."""
 

@@ -101,3 +101,10 @@ def take_continuation(session: Session, platform: str, user_id: str, token: str,
     taken = session.execute(update(Continuation).where(Continuation.id == row.id, Continuation.used_at.is_(None))
                             .values(used_at=now).execution_options(synchronize_session=False)).rowcount
     return row.text if taken == 1 else None
+
+
+def give_back_continuation(session: Session, platform: str, user_id: str, token: str) -> None:
+    """The message that took this request could not be answered: its retry takes it again."""
+    session.execute(update(Continuation).where(Continuation.token == token, Continuation.platform == platform,
+                                               Continuation.user_id == user_id)
+                    .values(used_at=None).execution_options(synchronize_session=False))

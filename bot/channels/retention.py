@@ -4,7 +4,8 @@ message gets the same answer and an adapter gets everything once; weeks later ne
 happen, so the text goes. What reports count stays: the rows, their status, timestamps,
 platform, destination and the number of replies. The records of failed logins (client
 addresses) and linking attempts (member codes, chat ids) only matter for their lock
-windows of minutes and go entirely.
+windows of minutes and go entirely, as do requests kept for a private chat (continuations,
+which live a day), long button payloads and WeCom reply URLs (which work for an hour).
 
 Ticket transcripts are the agents' record of a case and are not touched here.
 """
@@ -17,7 +18,8 @@ from typing import Any, Dict
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from bot.db.models import InboundEvent, LinkAttempt, LoginFailure, OutboundMessage
+from bot.db.models import (ButtonPayload, Continuation, InboundEvent, LinkAttempt, LoginFailure, OutboundMessage,
+                           ReplyUrl)
 
 BATCH = 500
 
@@ -54,6 +56,9 @@ def purge(session: Session, now: datetime, days: int) -> Purged:
                        OutboundMessage.created_at < cutoff)
     attempts = session.execute(delete(LoginFailure).where(LoginFailure.at < cutoff)).rowcount
     attempts += session.execute(delete(LinkAttempt).where(LinkAttempt.attempted_at < cutoff)).rowcount
+    attempts += session.execute(delete(Continuation).where(Continuation.created_at < cutoff)).rowcount
+    attempts += session.execute(delete(ButtonPayload).where(ButtonPayload.created_at < cutoff)).rowcount
+    attempts += session.execute(delete(ReplyUrl).where(ReplyUrl.received_at < cutoff)).rowcount
     return Purged(inbound, outbound, attempts)
 
 

@@ -63,7 +63,8 @@ class WebhookSender:
                     return Delivery.wait(_retry_after(response.headers.get("Retry-After")), "HTTP 429")
                 return Delivery.failed(f"HTTP {response.status}")
         except Exception as exc:  # connection refused, timeout, DNS ...
-            return Delivery.failed(f"{type(exc).__name__}: {exc}")
+            # the type only: an error's text may quote the URL, and with it credentials in it
+            return Delivery.failed(f"{type(exc).__name__} while posting to the {payload.get('platform')} adapter")
 
     def wait_before(self, payload: Dict[str, Any]) -> float:
         return 0.0

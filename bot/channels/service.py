@@ -21,7 +21,7 @@ from bot.channels.contract import (
 from bot.channels.groups import group_for_message, group_language, register_group
 from bot.channels.idempotency import MessageKey, claim, finish, release, stored_response
 from bot.channels.outbound import enqueue
-from bot.channels.private_reach import keep_for_private, note_private_message
+from bot.channels.private_reach import give_back_continuation, keep_for_private, note_private_message
 from bot.channels.routing import PRIVATE_RESPONSES, Route, is_shop_question, route_message, strip_address
 from bot.db import session_scope
 from bot.db.types import utcnow
@@ -75,6 +75,12 @@ class CommunityService:
                          max_skew_seconds=settings.webhook_max_skew_seconds,
                          accept_legacy=settings.webhook_legacy_signatures)
         event = parse_event(body, settings.max_text_length, require_event_id=not settings.webhook_legacy_signatures)
+        if event.platform in settings.native_platforms:
+            # Its own adapter speaks for it, checked with its own secret; an adapter holding
+            # only the community secret must not speak as a Telegram or WeCom user.
+            raise BadRequest(400, f"platform {event.platform!r} is served by its built-in adapter on this "
+                                  f"assistant (/webhooks/{event.platform}/...), not by the community webhook",
+                             "platform")
         return await self.handle_event(event, agent)
 
     async def handle_event(self, event: Event, agent: Any) -> Dict[str, Any]:
@@ -113,6 +119,8 @@ class CommunityService:
         except BaseException:
             with session_scope(self.db_url) as session:  # let a retry answer it
                 release(session, key, claimed.since)
+                if event.continue_token and not in_group:  # with the request it continued
+                    give_back_continuation(session, event.platform, event.sender.id, event.continue_token)
             raise
         # One transaction after: remember the answer, queue it for delivery.
         with session_scope(self.db_url) as session:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from typing import List
 
 from sqlalchemy import select
@@ -16,8 +17,12 @@ from sqlalchemy import select
 from bot.db import session_scope
 from bot.db.models import Agent
 from bot.handoff.agents import has_password
+from bot.platforms.wecom.crypto import aes_key
 from bot.seed import DEFAULT_DEMO_PASSWORD, demo_agent_password
 from bot.settings import Settings
+
+
+TELEGRAM_SECRET = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
 
 
 def accounts_with_demo_password(database_url: str = None) -> List[str]:
@@ -40,7 +45,23 @@ def refusals(settings: Settings) -> List[str]:
     half = [f"Refusing to start: {platform} is half configured; set {', '.join(missing)} (or remove its other "
             f"settings to turn {platform} off). See docs/{platform}.md."
             for platform, missing in settings.half_configured_platforms().items()]
-    return half or _demo_refusals(settings)
+    return half or _platform_refusals(settings) or _demo_refusals(settings)
+
+
+def _platform_refusals(settings: Settings) -> List[str]:
+    """Platform secrets that would not protect anything, or that the platform refuses."""
+    found = []
+    if "telegram" in settings.native_platforms and not TELEGRAM_SECRET.match(settings.telegram_webhook_secret):
+        found.append("Refusing to start: TELEGRAM_WEBHOOK_SECRET must be 16 to 256 letters, digits, '_' or '-' "
+                     "(Telegram accepts no other characters; anything shorter is guessable). Generate one with: "
+                     "python -c \"import secrets; print(secrets.token_urlsafe(32))\"")
+    if "wecom" in settings.native_platforms:
+        try:
+            aes_key(settings.wecom_encoding_aes_key)
+        except ValueError as problem:
+            found.append(f"Refusing to start: WECOM_ENCODING_AES_KEY is not usable: {problem}. Copy it from the "
+                         f"robot's API settings in the WeCom admin console (docs/wecom.md).")
+    return found
 
 
 def _demo_refusals(settings: Settings) -> List[str]:

@@ -39,7 +39,7 @@ def chat_id_of(payload: Dict[str, Any]) -> Optional[Any]:
     if raw is None:
         return None
     raw = str(raw)
-    return int(raw) if _INTEGER.match(raw) else raw
+    return int(raw) if _INTEGER.match(raw) else None  # never "@channel": only the chat itself
 
 
 def is_group(payload: Dict[str, Any]) -> bool:

@@ -58,6 +58,8 @@ class TelegramSender:
 
     async def deliver(self, payload: Dict[str, Any], http) -> Delivery:
         chat, key = chat_key(payload), payload_key(payload)
+        if not isinstance(chat_id_of(payload), int):
+            return Delivery.failed("not a Telegram chat or user id (Telegram's ids are integers)", for_good=True)
         try:
             progress = await self._progress(key, payload, http)
         except IdentityUnavailable as exc:
@@ -89,7 +91,7 @@ class TelegramSender:
         return progress
 
     def _store(self, button_payload: str) -> str:
-        return callback_data(button_payload, self.db_url)
+        return callback_data(button_payload, self.api.token, self.db_url)
 
     async def _call(self, calls: List[Call], index: int, http) -> ApiResult:
         method, params = calls[index]

@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass, replace
 from typing import Any, Dict, List, Optional, Tuple
 
-from bot.channels.contract import CONTINUE_TOKEN, BadRequest, Event, parse_event
+from bot.channels.contract import CONTINUE_TOKEN, BadRequest, Event, as_typed, parse_event
 from bot.channels.private_reach import is_open
 from bot.db import session_scope
 from bot.platforms.telegram import PLATFORM
@@ -49,14 +49,22 @@ class Translation:
 def translate(update: Any, identity: BotIdentity, settings: Settings, db_url: Optional[str] = None) -> Translation:
     if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
         raise BadRequest(400, "not a Telegram Update: expected a JSON object with an integer update_id", "update_id")
-    if isinstance(update.get("message"), dict):
-        return _message(update["message"], identity, settings, db_url)
-    if isinstance(update.get("callback_query"), dict):
-        return _callback(update["callback_query"], identity, settings, db_url)
+    try:
+        if isinstance(update.get("message"), dict):
+            return _message(update["message"], identity, settings, db_url)
+        if isinstance(update.get("callback_query"), dict):
+            return _callback(update["callback_query"], identity, settings, db_url)
+    except UnicodeError:  # a lone surrogate ("\ud800"): no text Telegram's apps send
+        return Translation(ignored="invalid:unicode", callback_query_id=_query_id(update))
     kinds = [key for key in update if key != "update_id"]
     if any(kind in EDITS for kind in kinds):
         return Translation(ignored="edited_message")  # the first version was answered already
     return Translation(ignored=f"unsupported_update:{kinds[0] if kinds else 'empty'}")
+
+
+def _query_id(update: Dict[str, Any]) -> Optional[str]:
+    query = update.get("callback_query")
+    return str(query.get("id")) if isinstance(query, dict) and query.get("id") else None
 
 
 def display_name(user: Dict[str, Any]) -> str:
@@ -102,6 +110,8 @@ def _message(message: Dict[str, Any], identity: BotIdentity, settings: Settings,
         return Translation(ignored="channel_post")
     if user is None or not isinstance(message.get("message_id"), int):
         return Translation(ignored="no_sender")
+    if message.get("is_automatic_forward") or isinstance(message.get("sender_chat"), dict):
+        return Translation(ignored="sent_as_a_chat")  # a channel's post or an anonymous admin: no customer
     chat = _chat(message, user)
     if chat is None:
         return Translation(ignored=f"unsupported_chat:{chat_type}")
@@ -155,7 +165,7 @@ def _callback(query: Dict[str, Any], identity: BotIdentity, settings: Settings, 
     data = query.get("data")
     if chat is None or not isinstance(data, str) or not data:
         return Translation(ignored="callback_without_data", callback_query_id=query_id)
-    payload = pressed_payload(data, db_url)
+    payload = pressed_payload(data, settings.telegram_bot_token, db_url)
     if payload is None:
         return Translation(ignored="unknown_button", callback_query_id=query_id)
     translation = _contract_event({
@@ -210,7 +220,7 @@ def read_text(text: str, entities: List[Dict[str, Any]], identity: BotIdentity, 
             return ReadText(command_text(name, args, language), addressed=True, start_token=token)
         if bot or not in_group:  # a command of ours we do not know: read as words
             return ReadText(" ".join(part for part in (name, args) if part) or greeting(language), addressed=True)
-    cleaned = " ".join(remaining.split())
+    cleaned = as_typed(" ".join(remaining.split()))
     return ReadText(cleaned or greeting(language), addressed=addressed)
 
 

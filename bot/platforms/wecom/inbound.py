@@ -14,6 +14,7 @@ import asyncio
 import functools
 import json
 import logging
+import re
 import time
 from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Optional
@@ -29,6 +30,7 @@ from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 
+ECHO = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 # Message kinds whose response_url can carry a later reply (events and stream refreshes cannot).
 MESSAGE_KINDS = ("text", "mixed", "image", "voice", "file", "video")
 
@@ -92,10 +94,16 @@ class WeComCallbacks:
     def verify_url(self, args: Mapping[str, str]) -> str:
         """The decrypted echostr, which WeCom expects back as the plain answer."""
         plaintext = self._open(args, _param(args, "echostr"))
+        self._check_fresh(args)
+        # WeCom's echostr is a short random string. Anything else (a captured callback or one
+        # of our own encrypted replies, fed back here) is never decrypted out loud.
         try:
-            return plaintext.decode("utf-8")
+            echo = plaintext.decode("utf-8")
         except UnicodeDecodeError:
             raise BadRequest(400, "the echostr does not decrypt to text") from None
+        if not ECHO.match(echo):
+            raise BadRequest(400, "the echostr does not decrypt to a verification string")
+        return echo
 
     def _check_fresh(self, args: Mapping[str, str]) -> None:
         """A signed callback is replayable; one far from our clock is refused (a replay of a

@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Dict, Optional
 
-from bot.channels.contract import MAX_ID_LENGTH, BadRequest, Chat, Event, Person
+from bot.channels.contract import MAX_ID_LENGTH, BadRequest, Chat, Event, Person, as_typed
 from bot.db.types import text_problem
 
 PLATFORM = "wecom"
@@ -97,10 +97,12 @@ def _content(part: Any) -> str:
     if not isinstance(part, dict):
         return ""
     if part.get("msgtype") == "text":
-        content = (part.get("text") or {}).get("content")
+        text = part.get("text")
+        content = text.get("content") if isinstance(text, dict) else None
         return content if isinstance(content, str) else ""
     if part.get("msgtype") == "mixed":
-        items = (part.get("mixed") or {}).get("msg_item")
+        mixed = part.get("mixed")
+        items = mixed.get("msg_item") if isinstance(mixed, dict) else None
         if not isinstance(items, list):
             return ""
         texts = [_content(item) for item in items]
@@ -125,9 +127,9 @@ def message_text(callback: Callback) -> str:
     if callback.in_group:
         own = strip_mentions(own)
     if own.strip():
-        return own.strip()
+        return as_typed(own.strip())
     quoted = _content(callback.body.get("quote"))
-    return (strip_mentions(quoted) if callback.in_group else quoted).strip()
+    return as_typed((strip_mentions(quoted) if callback.in_group else quoted).strip())
 
 
 def reply_context(callback: Callback, received_at: Optional[float] = None) -> Dict[str, Any]:

@@ -83,8 +83,10 @@ class PushPace:
         self._sent[key].append(self.clock())
 
 
-async def post_markdown(http, url: str, message: Dict[str, Any]) -> Delivery:
-    """One POST to a push webhook; the URL carries the key, so it is never logged."""
+async def post_json(http, url: str, message: Dict[str, Any], target: str,
+                    invalid_key_hint: str = "") -> Delivery:
+    """One POST of a WeCom message (to a response_url or a push webhook), read as WeCom
+    answers: {"errcode": 0} or an error code. The URL is a credential and never logged."""
     body = json.dumps(message, ensure_ascii=False).encode("utf-8")
     try:
         async with http.post(url, data=body, headers={"Content-Type": "application/json"}) as response:
@@ -94,7 +96,7 @@ async def post_markdown(http, url: str, message: Dict[str, Any]) -> Delivery:
                 return Delivery.failed(f"WeCom answered HTTP {response.status}")
             answer = await response.json(content_type=None)
     except Exception as exc:  # connection refused, timeout, not JSON ...
-        return Delivery.failed(f"{type(exc).__name__} while posting to the group's 消息推送 webhook")
+        return Delivery.failed(f"{type(exc).__name__} while posting to {target}")
     if not isinstance(answer, dict):
         return Delivery.failed("WeCom's answer was not a JSON object")
     errcode = answer.get("errcode")
@@ -103,9 +105,7 @@ async def post_markdown(http, url: str, message: Dict[str, Any]) -> Delivery:
     if errcode == SYSTEM_BUSY:
         return Delivery.failed("WeCom is busy (errcode -1)")
     if errcode == FREQUENCY_LIMIT:
-        return Delivery.wait(60, "the group robot's limit of 20 messages a minute (errcode 45009)")
+        return Delivery.wait(60, "WeCom's rate limit (errcode 45009)")
     errmsg = str(answer.get("errmsg") or "")[:200]
-    if errcode in INVALID_KEY_CODES:
-        return Delivery.failed(f"not posted: WeCom refused the group's 消息推送 webhook key (errcode {errcode}: "
-                               f"{errmsg}); set it again for this group", for_good=True)
-    return Delivery.failed(f"not posted: WeCom refused it (errcode {errcode}: {errmsg})", for_good=True)
+    hint = invalid_key_hint if errcode in INVALID_KEY_CODES else ""
+    return Delivery.failed(f"not delivered: WeCom refused it (errcode {errcode}: {errmsg}){hint}", for_good=True)

@@ -15,7 +15,6 @@ POST {"msgtype": "markdown", "markdown": {"content": ...}} -> {"errcode": 0, "er
 """
 from __future__ import annotations
 
-import json
 import logging
 import time
 from typing import Any, Dict, List, Optional, Tuple
@@ -49,8 +48,7 @@ NOT_ANNOUNCED = ("not posted: this WeCom group has no 消息推送 webhook set (
                  "into a group on its own); set one with `python -m bot groups set ID push_webhook=URL` or the "
                  "operator API, see docs/wecom.md")
 NO_RESPONSE_URL = "not delivered: the WeCom callback this answers carried no response_url"
-# WeCom's global error codes (https://developer.work.weixin.qq.com/document/path/90313)
-SYSTEM_BUSY, FREQUENCY_LIMIT = -1, 45009
+INVALID_PUSH_KEY = "; the group's 消息推送 webhook key is wrong or was removed: set it again for this group"
 
 
 class WeComSender:
@@ -123,7 +121,8 @@ class WeComSender:
         if pause > 0:
             return Delivery.wait(pause, "the group robot's limit of 20 messages a minute")
         message = push.announcement_markdown(payload, replies.fit)
-        delivery = await push.post_markdown(http, push.push_url(self.settings.wecom_api_url, key), message)
+        delivery = await push.post_json(http, push.push_url(self.settings.wecom_api_url, key), message,
+                                        "the group's 消息推送 webhook", INVALID_PUSH_KEY)
         if delivery.ok or not delivery.for_good:
             self.push_pace.sent(key)
         return delivery
@@ -157,28 +156,4 @@ class WeComSender:
 
     async def _post(self, http, url: str, content: str) -> Delivery:
         """Posts one markdown message; the URL (a one-use credential) is never logged."""
-        body = json.dumps(replies.markdown_message(content), ensure_ascii=False).encode("utf-8")
-        try:
-            async with http.post(url, data=body, headers={"Content-Type": "application/json"}) as response:
-                if response.status == 429:
-                    return Delivery.wait(60, "WeCom answered HTTP 429")
-                if response.status != 200:
-                    return Delivery.failed(f"WeCom answered HTTP {response.status}")
-                answer = await response.json(content_type=None)
-        except Exception as exc:  # connection refused, timeout, not JSON ...
-            return Delivery.failed(f"{type(exc).__name__} while posting to WeCom's response_url")
-        return _outcome(answer)
-
-
-def _outcome(answer: Any) -> Delivery:
-    if not isinstance(answer, dict):
-        return Delivery.failed("WeCom's answer was not a JSON object")
-    errcode = answer.get("errcode")
-    if errcode == 0:
-        return Delivery.delivered()
-    if errcode == SYSTEM_BUSY:
-        return Delivery.failed("WeCom is busy (errcode -1)")
-    if errcode == FREQUENCY_LIMIT:
-        return Delivery.wait(60, "WeCom's rate limit (errcode 45009)")
-    errmsg = str(answer.get("errmsg") or "")[:200]
-    return Delivery.failed(f"not delivered: WeCom refused it (errcode {errcode}: {errmsg})", for_good=True)
+        return await push.post_json(http, url, replies.markdown_message(content), "WeCom's response_url")

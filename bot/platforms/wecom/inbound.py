@@ -159,6 +159,9 @@ class WeComCallbacks:
         except asyncio.TimeoutError:
             work.add_done_callback(functools.partial(self._finished_late, callback, event.reply_context))
             return ACKNOWLEDGED
+        except asyncio.CancelledError:  # WeCom hung up: the shielded answer goes on, as after a timeout
+            work.add_done_callback(functools.partial(self._finished_late, callback, event.reply_context))
+            raise
         except RetryLater:  # WeCom's retry while we still answer the first delivery: that one answers
             owner = False
             return ACKNOWLEDGED

@@ -40,8 +40,8 @@ from bot.settings import Settings
 logger = logging.getLogger(__name__)
 
 NO_ROUTE = ("not delivered: in WeCom's webhook API mode the robot can only answer a customer's message (once, "
-            "within an hour) and cannot write on its own; this customer has no unanswered message now. Reply "
-            "again after they write.")
+            "within an hour) and cannot write on its own; this customer has no unanswered message in this chat "
+            "now. Reply again after they write to the robot there.")
 NO_GROUP_ROUTE = ("not delivered: in WeCom's webhook API mode the robot cannot post into a group on its own, only "
                   "answer a message that @-mentions it")
 NOT_ANNOUNCED = ("not posted: this WeCom group has no 消息推送 webhook set (the intelligent robot cannot post "

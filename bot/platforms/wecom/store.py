@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Dict, List, Optional
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.channels.outbound import mark_delivered
@@ -44,14 +44,18 @@ def mark_answered(session: Session, row_ids: List[int], now: datetime) -> None:
 def pending_continuation(session: Session, user_id: str, now: datetime) -> Optional[str]:
     """The token of the customer's newest personal request from a group that still waits
     for their private chat: WeCom has no link that carries it, so their next private
-    message does."""
-    return session.execute(
-        select(Continuation.token)
+    message does. Older waiting requests are retired: one private message answers one
+    request, and the customer's following messages are their own again."""
+    waiting = session.execute(
+        select(Continuation.id, Continuation.token)
         .where(Continuation.platform == PLATFORM, Continuation.user_id == user_id,
                Continuation.used_at.is_(None), Continuation.created_at >= now - CONTINUATION_LIFETIME)
         .order_by(Continuation.created_at.desc(), Continuation.id.desc())
-        .limit(1)
-    ).scalar()
+    ).all()
+    if len(waiting) > 1:
+        session.execute(update(Continuation).where(Continuation.id.in_([row.id for row in waiting[1:]]))
+                        .values(used_at=now).execution_options(synchronize_session=False))
+    return waiting[0].token if waiting else None
 
 
 def group_push_key(session: Session, chat_id: str) -> Optional[str]:

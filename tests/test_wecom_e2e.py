@@ -13,6 +13,7 @@ import urllib.parse
 import urllib.request
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from bot.db import session_scope
@@ -20,6 +21,7 @@ from bot.db.migrate import upgrade
 from bot.db.models import InboundEvent
 from bot.i18n import t
 from bot.seed import load_seed
+from tests.browser import chromium_page
 from tests.conftest import TEST_SECRET
 from tests.e2e import agent_api, agent_token, balance_of, find_ticket, operator_api
 from tests.fakes.wecom import FakeResponseUrls, FakeWeCom
@@ -228,6 +230,19 @@ def test_a_hand_off_is_answered_by_an_agent_through_the_customers_open_message(s
     first = next(d for d in deliveries if d["text"] == reply)
     assert first["status"] == "delivered" and first["delivered_at"], first
     assert urls.texts_for(waiting["response_url"]) == [reply]  # the one-use URL was used once
+
+    # what the agent sees in the console: where the customer came from, and the undelivered reply
+    with chromium_page() as page:
+        page.goto(f"{servers.rasa_url}/agent/login")
+        page.fill("#username", "tom")
+        page.fill("#password", "demo-agent-pass")
+        page.click("#login")
+        page.click('#tabs button[data-view="open"]')
+        page.locator("#tickets .ticket", has_text="wc_dan").first.click()
+        expect(page.locator("#ticket-head")).to_contain_text("wecom")
+        undelivered = page.locator('#transcript [data-delivery="failed"]')
+        expect(undelivered).to_contain_text(later)
+        expect(undelivered).to_contain_text("no unanswered message")
 
 
 def test_other_kinds_are_acknowledged_without_an_answer(side):

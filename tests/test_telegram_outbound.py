@@ -201,3 +201,12 @@ def test_a_split_reply_goes_on_where_it_stopped(fake, db_url):
     clock.now += 2
     assert deliver(sender, [reply])[0].ok
     assert " ".join(m["shown"] for m in fake.sent) == text and len(fake.sent) == 2
+
+
+def test_answers_in_a_forum_topic_stay_in_that_topic(db_url):
+    reply = group_reply("x" * 5000, context={"chat_id": GROUP, "message_id": 42, "thread_id": 7})
+    calls = render(reply, BOT_USERNAME, store_in(db_url))
+    assert len(calls) == 2 and all(params["message_thread_id"] == 7 for _, params in calls)
+    assert calls[0][1]["reply_parameters"]["message_id"] == 42
+    elsewhere = group_reply("hi", context={"chat_id": "-100999", "message_id": 42, "thread_id": 7})
+    assert "message_thread_id" not in render(elsewhere, BOT_USERNAME, store_in(db_url))[0][1]

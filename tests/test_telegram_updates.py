@@ -159,3 +159,10 @@ def test_posts_sent_as_a_channel_or_an_anonymous_admin_are_not_customers(side, d
     forwarded = side.message(GROUP, TelegramSide.user(777000, "Telegram"), "New arrivals!", is_automatic_forward=True,
                              sender_chat={"id": -1009, "type": "channel", "title": "Shop news"})
     assert read(forwarded, db_url).ignored == "sent_as_a_chat"
+
+
+def test_a_question_in_a_forum_topic_is_answered_in_that_topic(side, db_url):
+    mention = "@" + BOT_USERNAME
+    in_topic = side.message(GROUP, ANN, f"{mention} any promotions?", message_thread_id=7, is_topic_message=True)
+    assert read(in_topic, db_url).event.reply_context["thread_id"] == 7
+    assert "thread_id" not in read(side.message(GROUP, ANN, f"{mention} any promotions?"), db_url).event.reply_context

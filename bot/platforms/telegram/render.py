@@ -7,7 +7,8 @@
 - `buttons` become an inline keyboard (`callback_data`, at most 64 bytes: longer payloads
   are kept in the database under a token, see buttons.py).
 - `continue_privately` becomes a URL button `https://t.me/<bot>?start=<token>`.
-- In a group, the reply answers the customer's message (`reply_parameters`) when it is sent
+- In a group, the reply answers the customer's message (`reply_parameters`), in its forum
+  topic (`message_thread_id`) if it has one, when it is sent
   to the chat that message came from; a reply that does not fit into 4096 characters is
   sent as several messages (the keyboard on the last).
 - `image` (announcements) is sent with sendPhoto, the text as its caption when it fits
@@ -144,6 +145,9 @@ def render(payload: Dict[str, Any], username: str, store: Callable[[str], str]) 
     if is_group(payload) and str(context.get("chat_id")) == str((payload.get("destination") or {}).get("chat_id")) \
             and isinstance(context.get("message_id"), int):
         calls[0][1]["reply_parameters"] = {"message_id": context["message_id"], "allow_sending_without_reply": True}
+        if isinstance(context.get("thread_id"), int):  # a forum topic: every piece stays in it
+            for _, params in calls:
+                params["message_thread_id"] = context["thread_id"]
     if markup:
         last = max(index for index, (_, params) in enumerate(calls) if "text" in params or "caption" in params)
         calls[last][1]["reply_markup"] = markup

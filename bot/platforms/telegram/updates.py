@@ -135,8 +135,15 @@ def _message(message: Dict[str, Any], identity: BotIdentity, settings: Settings,
                                    "sender": _sender(user, chat, db_url), "message": body}, settings)
     if translation.event is None:
         return translation
+    return Translation(event=replace(translation.event, reply_context=_reply_context(chat, message)))
+
+
+def _reply_context(chat: Dict[str, Any], message: Dict[str, Any]) -> Dict[str, Any]:
+    """Where the answer goes: the message it answers, and in a forum supergroup its topic."""
     context = {"chat_id": chat["id"], "message_id": message["message_id"]}
-    return Translation(event=replace(translation.event, reply_context=context))
+    if message.get("is_topic_message") and isinstance(message.get("message_thread_id"), int):
+        context["thread_id"] = message["message_thread_id"]
+    return context
 
 
 def _joined(message: Dict[str, Any], chat: Dict[str, Any], identity: BotIdentity, settings: Settings) -> Translation:
@@ -149,8 +156,7 @@ def _joined(message: Dict[str, Any], chat: Dict[str, Any], identity: BotIdentity
         "members": [{"id": str(user.get("id")), "name": display_name(user)} for user in people]}, settings)
     if translation.event is None:
         return translation
-    context = {"chat_id": chat["id"], "message_id": message["message_id"]}
-    return Translation(event=replace(translation.event, reply_context=context))
+    return Translation(event=replace(translation.event, reply_context=_reply_context(chat, message)))
 
 
 def _callback(query: Dict[str, Any], identity: BotIdentity, settings: Settings, db_url: Optional[str]) -> Translation:

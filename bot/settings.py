@@ -170,6 +170,9 @@ class Settings:
     wecom_bot_id: str = field(default_factory=lambda: _env("WECOM_BOT_ID", ""))
     # Where groups' 消息推送 webhooks are posted (announcements): WeCom's API host.
     wecom_api_url: str = field(default_factory=lambda: _env("WECOM_API_URL", "https://qyapi.weixin.qq.com"))
+    # Conversations kept live in the Rasa server's memory (least recently used first out);
+    # the others are in the database and read back on their next message.
+    max_live_conversations: int = field(default_factory=lambda: _env_int("MAX_LIVE_CONVERSATIONS", 10000))
     # Days after which stored inbound answers and delivered outbox payloads lose their
     # text (0 = keep them forever).
     retention_days: int = field(default_factory=lambda: _env_int("RETENTION_DAYS", 30))

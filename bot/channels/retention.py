@@ -5,7 +5,9 @@ happen, so the text goes. What reports count stays: the rows, their status, time
 platform, destination and the number of replies. The records of failed logins (client
 addresses) and linking attempts (member codes, chat ids) only matter for their lock
 windows of minutes and go entirely, as do requests kept for a private chat (continuations,
-which live a day), long button payloads and WeCom reply URLs (which work for an hour).
+which live a day), long button payloads and WeCom reply URLs (which work for an hour), and
+conversations (the bot's memory of a chat: its recent turns) nobody spoke in for that long;
+a member's language and links live on with the member.
 
 Ticket transcripts are the agents' record of a case and are not touched here.
 """
@@ -18,8 +20,8 @@ from typing import Any, Dict
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from bot.db.models import (ButtonPayload, Continuation, InboundEvent, LinkAttempt, LoginFailure, OutboundMessage,
-                           ReplyUrl)
+from bot.db.models import (ButtonPayload, Continuation, Conversation, ConversationEvent, InboundEvent, LinkAttempt,
+                           LoginFailure, OutboundMessage, ReplyUrl)
 
 BATCH = 500
 
@@ -59,6 +61,10 @@ def purge(session: Session, now: datetime, days: int) -> Purged:
     attempts += session.execute(delete(Continuation).where(Continuation.created_at < cutoff)).rowcount
     attempts += session.execute(delete(ButtonPayload).where(ButtonPayload.created_at < cutoff)).rowcount
     attempts += session.execute(delete(ReplyUrl).where(ReplyUrl.received_at < cutoff)).rowcount
+    idle = select(Conversation.sender_id).where(Conversation.updated_at < cutoff).scalar_subquery()
+    session.execute(delete(ConversationEvent).where(ConversationEvent.sender_id.in_(idle))
+                    .execution_options(synchronize_session=False))
+    attempts += session.execute(delete(Conversation).where(Conversation.updated_at < cutoff)).rowcount
     return Purged(inbound, outbound, attempts)
 
 

@@ -7,6 +7,7 @@ from bot.db.models.handoff import Agent, AgentSession, LoginFailure, Ticket, Tic
 from bot.db.models.channels import (
     CommunityGroup, PendingWelcome, InboundEvent, OutboundMessage, PrivateChat, Continuation, ButtonPayload, ReplyUrl)
 from bot.db.models.announcements import Announcement, AnnouncementDelivery
+from bot.db.models.conversations import Conversation, ConversationEvent
 from bot.db.models.operator import AuditEntry, ModelJob, ModelDeployment
 
 __all__ = [
@@ -14,4 +15,5 @@ __all__ = [
     "PromotionText", "Order", "OrderItem", "OrderStatusEvent", "LinkAttempt", "Agent", "AgentSession", "LoginFailure",
     "Ticket", "TicketMessage", "CannedReply", "CommunityGroup", "PendingWelcome", "InboundEvent",
     "OutboundMessage", "PrivateChat", "Continuation", "ButtonPayload", "ReplyUrl", "Announcement", "AnnouncementDelivery", "AuditEntry", "ModelJob", "ModelDeployment",
+    "Conversation", "ConversationEvent",
 ]

@@ -1,0 +1,159 @@
+"""Conversations that survive restarts, with a bounded number kept live in memory.
+
+The compacting store (tracker_store.py) keeps every conversation short; this one also
+writes each conversation to our database (`conversations`, `conversation_events`), so a
+restart or a crash resumes it exactly (the language, a linking form half filled, a
+conversation a person has taken over, the fallback ladder), and keeps at most
+MAX_LIVE_CONVERSATIONS of them in memory (least recently used first out). A conversation
+that is not in memory is read back on its next message.
+
+Writes stay O(1) per message: a save appends only the events added since the last save (a
+turn's few events) and moves the conversation's `next_seq`; when the tracker is replaced
+(compacted, or rebuilt for a new model's domain) its events are written once as the new
+base and the events before it are deleted — the conversation's state lives on in the
+snapshot that replaced them, and ticket transcripts keep what agents need. Loading reads
+the base onwards, at most about `max_events` events: never a replay of the whole history.
+"""
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from typing import Any, Dict, Iterable, List, Optional, Text
+
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import Event
+from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy import bindparam, delete, insert, select, update
+
+from bot.db import session_scope
+from bot.db.models import Conversation, ConversationEvent
+from bot.db.types import utcnow
+from bot.runtime.tracker_store import DEFAULT_KEEP_EVENTS, DEFAULT_MAX_EVENTS, CompactingTrackerStore, _Stored
+from bot.settings import get_settings
+
+_APPEND = insert(ConversationEvent).values(sender_id=bindparam("sender"), seq=bindparam("seq"),
+                                           data=bindparam("data"))
+_MOVE = (update(Conversation).where(Conversation.sender_id == bindparam("sender"))
+         .values(next_seq=bindparam("next_seq"), updated_at=bindparam("now")))
+
+
+class _Live(_Stored):
+    """A live conversation and how much of it is in the database."""
+
+    def __init__(self, tracker: DialogueStateTracker, domain: Domain, saved_events: int, persisted: int,
+                 next_seq: int) -> None:
+        super().__init__(tracker, domain, saved_events)
+        self.persisted = persisted  # events of `tracker` already written (-1: write it all as a new base)
+        self.next_seq = next_seq
+
+
+def _dumps(event: Event) -> str:
+    return json.dumps(event.as_dict(), ensure_ascii=False, separators=(",", ":"))
+
+
+class PersistentTrackerStore(CompactingTrackerStore):
+    """The compacting store, kept in the database and bounded in memory."""
+
+    def __init__(self, domain: Domain, host: Optional[Text] = None, event_broker: Any = None,
+                 max_events: int = DEFAULT_MAX_EVENTS, keep_events: int = DEFAULT_KEEP_EVENTS,
+                 max_live: Optional[int] = None, db_url: Optional[str] = None, **kwargs: Any) -> None:
+        super().__init__(domain, host, event_broker, max_events, keep_events, **kwargs)
+        self.max_live = max(int(max_live or get_settings().max_live_conversations), 1)
+        self.db_url = db_url
+        self.trackers: "OrderedDict[Text, _Live]" = OrderedDict()
+
+    # --- Rasa's TrackerStore interface --------------------------------------------------------
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        await self.stream_events(tracker)
+        live = self.trackers.get(tracker.sender_id)
+        events = list(tracker.events)
+        if live is not None and live.tracker is tracker and live.persisted >= 0:
+            self._append(tracker.sender_id, events[live.persisted:], live)
+        else:
+            next_seq = live.next_seq if live is not None else self._next_seq(tracker.sender_id)
+            live = _Live(tracker, self.domain, len(events), 0, next_seq)
+            self._rebase(tracker.sender_id, events, live)
+        live.saved_events = live.persisted = len(events)
+        self._keep(tracker.sender_id, live)
+
+    async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+        live = self.trackers.get(sender_id)
+        if live is None:
+            live = self._load(sender_id)
+            if live is None:
+                return None
+            self._keep(sender_id, live)
+        else:
+            self.trackers.move_to_end(sender_id)
+        tracker = await super().retrieve(sender_id)  # compacts / rebuilds: may replace the object
+        stored = self.trackers.get(sender_id)
+        if stored is not live:  # replaced: written as a new base at the next save
+            self.trackers[sender_id] = _Live(stored.tracker, stored.domain, stored.saved_events, -1,
+                                             live.next_seq)
+        return tracker
+
+    async def keys(self) -> Iterable[Text]:
+        with session_scope(self.db_url) as session:
+            return list(session.execute(select(Conversation.sender_id)).scalars())
+
+    # --- memory ---------------------------------------------------------------------------------
+
+    def _keep(self, sender_id: Text, live: _Live) -> None:
+        self.trackers[sender_id] = live
+        self.trackers.move_to_end(sender_id)
+        while len(self.trackers) > self.max_live:
+            self.trackers.popitem(last=False)  # saved already: it is read back when it speaks again
+
+    # --- the database ---------------------------------------------------------------------------
+
+    def _append(self, sender_id: Text, new: List[Event], live: _Live) -> None:
+        if not new:
+            return
+        rows = [{"sender": sender_id, "seq": live.next_seq + offset, "data": _dumps(event)}
+                for offset, event in enumerate(new)]
+        live.next_seq += len(new)
+        with session_scope(self.db_url) as session:
+            session.execute(_APPEND, rows)
+            session.execute(_MOVE, {"sender": sender_id, "next_seq": live.next_seq, "now": utcnow()})
+
+    def _rebase(self, sender_id: Text, events: List[Event], live: _Live) -> None:
+        """The tracker's events as the conversation's new base; the older ones go."""
+        base = live.next_seq
+        rows = [{"sender": sender_id, "seq": base + offset, "data": _dumps(event)}
+                for offset, event in enumerate(events)]
+        live.next_seq = base + len(events)
+        with session_scope(self.db_url) as session:
+            session.execute(delete(ConversationEvent).where(ConversationEvent.sender_id == sender_id,
+                                                            ConversationEvent.seq < base))
+            found = session.execute(update(Conversation).where(Conversation.sender_id == sender_id).values(
+                base_seq=base, next_seq=live.next_seq, updated_at=utcnow())).rowcount
+            if not found:
+                session.add(Conversation(sender_id=sender_id, base_seq=base, next_seq=live.next_seq,
+                                         updated_at=utcnow()))
+            if rows:
+                session.execute(_APPEND, rows)
+
+    def _next_seq(self, sender_id: Text) -> int:
+        with session_scope(self.db_url) as session:
+            found = session.execute(select(Conversation.next_seq).where(Conversation.sender_id == sender_id)).scalar()
+        return found or 0
+
+    def _load(self, sender_id: Text) -> Optional[_Live]:
+        with session_scope(self.db_url) as session:
+            conversation = session.execute(select(Conversation.base_seq, Conversation.next_seq)
+                                           .where(Conversation.sender_id == sender_id)).first()
+            if conversation is None:
+                return None
+            rows = session.execute(select(ConversationEvent.data).where(
+                ConversationEvent.sender_id == sender_id, ConversationEvent.seq >= conversation.base_seq,
+                ConversationEvent.seq < conversation.next_seq).order_by(ConversationEvent.seq)).scalars().all()
+        events = [Event.from_parameters(json.loads(data)) for data in rows]
+        tracker = DialogueStateTracker.from_events(sender_id, [e for e in events if e is not None],
+                                                   slots=self.domain.slots)
+        return _Live(tracker, self.domain, len(tracker.events), len(tracker.events), conversation.next_seq)
+
+
+def live_count(store: PersistentTrackerStore) -> Dict[str, int]:
+    """For tests and the bench: how many conversations are in memory."""
+    return {"live": len(store.trackers), "max_live": store.max_live}

@@ -1,31 +1,24 @@
 """Conversations kept in the database: a restart or an eviction gives back exactly the
 conversation Rasa would have had, and writes stay small however long it runs."""
 import asyncio
-import dataclasses
-
 from rasa.shared.core.events import ActiveLoop, ConversationPaused
-from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
+from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import func, select
 
 from bot.db import session_scope
 from bot.db.models import ConversationEvent
 from bot.runtime.persistent_store import PersistentTrackerStore
 from tests.test_dialogue_states import DOMAIN, conversation
+from tests.test_tracker_copy import described as described_copy
 from tests.test_tracker_store import long_tracker
 
 
 def described(tracker: DialogueStateTracker) -> dict:
-    return {
-        "state": tracker.current_state(EventVerbosity.ALL),
-        "events": list(tracker.events),
-        "slots": {name: (slot.value, slot.has_been_set) for name, slot in tracker.slots.items()},
-        "latest_message": tracker.latest_message,
-        "latest_action": tracker.latest_action,
-        "active_loop": dataclasses.asdict(tracker.active_loop) if tracker.active_loop else None,
-        "followup_action": tracker.followup_action,
-        "paused": tracker.is_paused(),
-        "past_states": tracker.past_states(DOMAIN),
-    }
+    """As the tracker-copy tests describe a tracker, less what a process sets on it when it
+    handles a message (model and assistant ids) rather than what the conversation is."""
+    description = described_copy(tracker)
+    del description["ids"], description["attributes"]
+    return description
 
 
 def store(db_url, **options):

@@ -38,6 +38,32 @@ def balance_of(db_url: str, member_code: str) -> str:
         return format_points(summary.state.balance, "en")
 
 
+def wait_for_snapshot(lock, items: List, predicate, timeout: float, what: str) -> List:
+    """Polls a list a fake server fills from its threads until `predicate` holds for a copy."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with lock:
+            snapshot = list(items)
+        if predicate(snapshot):
+            return snapshot
+        time.sleep(0.1)
+    raise AssertionError(f"{what} did not get the expected messages; got {items}")
+
+
+def seeded_database(folder) -> str:
+    """A migrated SQLite database in `folder` with the demo data: what a fresh `make run` has."""
+    from bot.db.migrate import upgrade
+    from bot.seed import load_seed
+
+    database = f"sqlite:///{folder / 'bot.db'}"
+    upgrade(database)
+    with session_scope(database) as session:
+        load_seed(session)
+    return database
+
+
 def post_event(servers, event: Dict, secret: Optional[str] = None, raw: Optional[bytes] = None,
                signature: Optional[str] = "auto", timestamp: Optional[float] = None):
     """Posts one community event, signed now (or at `timestamp`); returns (HTTP status, JSON body)."""

@@ -60,14 +60,9 @@ class Receiver:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def wait_for(self, predicate: Callable[[List[Dict]], bool], timeout: float = 15.0) -> List[Dict]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                snapshot = list(self.received)
-            if predicate(snapshot):
-                return snapshot
-            time.sleep(0.1)
-        raise AssertionError(f"receiver did not get the expected messages; got {self.received}")
+        from tests.e2e import wait_for_snapshot
+
+        return wait_for_snapshot(self._lock, self.received, predicate, timeout, "receiver")
 
     def close(self) -> None:
         self.server.shutdown()

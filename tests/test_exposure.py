@@ -25,7 +25,7 @@ from bot.handoff.agents import create_agent, set_active
 from bot.seed import load_seed
 from bot.settings import PROJECT_ROOT
 from tests.conftest import TEST_SECRET
-from tests.e2e import post_event, private_message
+from tests.e2e import post_event, private_message, seeded_database
 
 PASSWORD = "a-real-password-1"
 
@@ -87,10 +87,7 @@ def test_the_demo_is_off_unless_enabled(prod_servers):
 def test_serve_refuses_to_start_in_production_with_demo_passwords(tmp_path):
     import os
 
-    database = f"sqlite:///{tmp_path / 'seeded.db'}"
-    upgrade(database)
-    with session_scope(database) as session:
-        load_seed(session)
+    database = seeded_database(tmp_path)
     env = {**os.environ, "DATABASE_URL": database, "DEMO_ENABLED": ""}
     started = subprocess.run([sys.executable, "-m", "bot", "serve"], cwd=PROJECT_ROOT, env=env,
                              capture_output=True, text=True, timeout=120)

@@ -2,11 +2,8 @@
 the linking form at every step, the customer's language, the fallback ladder."""
 import pytest
 
-from bot.db import session_scope
-from bot.db.migrate import upgrade
-from bot.seed import load_seed
 from tests.conftest import TEST_SECRET
-from tests.e2e import balance_of, post_event, private_message
+from tests.e2e import balance_of, post_event, private_message, seeded_database
 
 
 @pytest.fixture(scope="module")
@@ -15,10 +12,7 @@ def assistant(trained_model, tmp_path_factory):
     from bot.runtime.servers import BotServers, free_port
 
     root = tmp_path_factory.mktemp("restart")
-    database = f"sqlite:///{root / 'bot.db'}"
-    upgrade(database)
-    with session_scope(database) as session:
-        load_seed(session)
+    database = seeded_database(root)
     env = {"DATABASE_URL": database, "COMMUNITY_WEBHOOK_SECRET": TEST_SECRET, "DEFAULT_LANGUAGE": "zh",
            "BUSINESS_HOURS": "", "DEMO_ENABLED": "true"}
     holder = {}

@@ -12,12 +12,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bot.db import session_scope
-from bot.db.migrate import upgrade
-from bot.seed import load_seed
 from bot.settings import PROJECT_ROOT
 from tests.conftest import TEST_SECRET
-from tests.e2e import agent_api, agent_token, balance_of, find_ticket, operator_api
+from tests.e2e import agent_api, agent_token, balance_of, find_ticket, operator_api, seeded_database
 from tests.fakes.telegram_bot_api import BOT_ID, BOT_USERNAME, TOKEN, FakeBotApi, TelegramSide, shown_texts
 
 WEBHOOK_SECRET = "tg-webhook-secret_0123456789"
@@ -31,10 +28,7 @@ def telegram(trained_model, tmp_path_factory):
 
     fake = FakeBotApi()
     root = tmp_path_factory.mktemp("telegram")
-    database = f"sqlite:///{root / 'bot.db'}"
-    upgrade(database)
-    with session_scope(database) as session:
-        load_seed(session)
+    database = seeded_database(root)
     servers = BotServers(model=trained_model, rasa_port=free_port(), action_port=free_port(), log_dir=root / "logs",
                          env={"DATABASE_URL": database, "COMMUNITY_WEBHOOK_SECRET": TEST_SECRET,
                               "DEFAULT_LANGUAGE": "zh", "BUSINESS_HOURS": "", "WELCOME_INTERVAL_SECONDS": "3",

@@ -17,13 +17,11 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from bot.db import session_scope
-from bot.db.migrate import upgrade
 from bot.db.models import InboundEvent
 from bot.i18n import t
-from bot.seed import load_seed
 from tests.browser import chromium_page
 from tests.conftest import TEST_SECRET
-from tests.e2e import agent_api, agent_token, balance_of, find_ticket, operator_api
+from tests.e2e import agent_api, agent_token, balance_of, find_ticket, operator_api, seeded_database
 from tests.fakes.wecom import FakeResponseUrls, FakeWeCom
 
 TOKEN = "wecom-e2e-token"
@@ -49,10 +47,7 @@ def side(trained_model, tmp_path_factory):
     assert len(AES_KEY) == 43
     urls = FakeResponseUrls()
     root = tmp_path_factory.mktemp("wecom")
-    database = f"sqlite:///{root / 'bot.db'}"
-    upgrade(database)
-    with session_scope(database) as session:
-        load_seed(session)
+    database = seeded_database(root)
     servers = BotServers(model=trained_model, rasa_port=free_port(), action_port=free_port(), log_dir=root / "logs",
                          env={"DATABASE_URL": database, "COMMUNITY_WEBHOOK_SECRET": TEST_SECRET,
                               "DEFAULT_LANGUAGE": "zh", "BUSINESS_HOURS": "", "SCHEDULER_SYNC_SECONDS": "1",

@@ -128,14 +128,9 @@ class FakeBotApi:
             return [m for m in self.sent if m["params"]["chat_id"] == int(chat_id)]
 
     def wait_for(self, predicate: Callable[[List[Dict[str, Any]]], bool], timeout: float = 20.0) -> List[Dict]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                snapshot = list(self.sent)
-            if predicate(snapshot):
-                return snapshot
-            time.sleep(0.1)
-        raise AssertionError(f"the fake Bot API did not get the expected messages; got {self.sent}")
+        from tests.e2e import wait_for_snapshot
+
+        return wait_for_snapshot(self._lock, self.sent, predicate, timeout, "the fake Bot API")
 
     def close(self) -> None:
         self.server.shutdown()

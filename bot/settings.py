@@ -173,6 +173,14 @@ class Settings:
     # Conversations kept live in the Rasa server's memory (least recently used first out);
     # the others are in the database and read back on their next message.
     max_live_conversations: int = field(default_factory=lambda: _env_int("MAX_LIVE_CONVERSATIONS", 10000))
+    # Several instances: Redis for the conversation lock store and live console updates.
+    # Empty = one machine (in-process locks; consoles watch the database).
+    redis_url: str = field(default_factory=lambda: _env("REDIS_URL", ""))
+    # How often each Rasa server checks for a model deployed on another instance.
+    model_sync_seconds: int = field(default_factory=lambda: _env_int("MODEL_SYNC_SECONDS", 2))
+    # The active scheduler renews its lease this often; a standby takes over once the lease
+    # (three renewals long) runs out.
+    scheduler_lease_seconds: int = field(default_factory=lambda: _env_int("SCHEDULER_LEASE_SECONDS", 5))
     # Days after which stored inbound answers and delivered outbox payloads lose their
     # text (0 = keep them forever).
     retention_days: int = field(default_factory=lambda: _env_int("RETENTION_DAYS", 30))
@@ -228,6 +236,11 @@ class Settings:
         """Sanic's limit: a little above the largest request any route accepts, so an
         oversized body is refused before it is read."""
         return max(self.max_body_bytes, self.max_api_body_bytes) + 4096
+
+    @property
+    def shared(self) -> bool:
+        """Several instances share the database: cached state is checked before it is used."""
+        return bool(self.redis_url)
 
     @property
     def is_sqlite(self) -> bool:

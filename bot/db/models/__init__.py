@@ -8,12 +8,13 @@ from bot.db.models.channels import (
     CommunityGroup, PendingWelcome, InboundEvent, OutboundMessage, PrivateChat, Continuation, ButtonPayload, ReplyUrl)
 from bot.db.models.announcements import Announcement, AnnouncementDelivery
 from bot.db.models.conversations import Conversation, ConversationEvent
-from bot.db.models.operator import AuditEntry, ModelJob, ModelDeployment
+from bot.db.models.operator import AuditEntry, ModelJob, ModelDeployment, ModelFile
+from bot.db.models.leases import Lease
 
 __all__ = [
     "Base", "TIERS", "ORDER_STATUSES", "Member", "ChatIdentity", "PointsTransaction", "Promotion",
     "PromotionText", "Order", "OrderItem", "OrderStatusEvent", "LinkAttempt", "Agent", "AgentSession", "LoginFailure",
     "Ticket", "TicketMessage", "CannedReply", "CommunityGroup", "PendingWelcome", "InboundEvent",
     "OutboundMessage", "PrivateChat", "Continuation", "ButtonPayload", "ReplyUrl", "Announcement", "AnnouncementDelivery", "AuditEntry", "ModelJob", "ModelDeployment",
-    "Conversation", "ConversationEvent",
+    "Conversation", "ConversationEvent", "ModelFile", "Lease",
 ]

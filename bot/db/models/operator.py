@@ -1,7 +1,7 @@
 """The operator console: audit log, train/test runs, deployments."""
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, Column, ForeignKey, Index, Integer, LargeBinary, String, text
 
 from bot.db.models.base import Base
 from bot.db.types import UTCDateTime, utcnow
@@ -25,6 +25,9 @@ class ModelJob(Base):
     """A background training or test run started from the operator console."""
 
     __tablename__ = "model_jobs"
+    # One run at a time across every instance: the database refuses a second running row.
+    __table_args__ = (Index("uq_model_jobs_one_running", "status", unique=True,
+                            sqlite_where=text("status = 'running'"), postgresql_where=text("status = 'running'")),)
 
     id = Column(Integer, primary_key=True)
     kind = Column(String(16), nullable=False)  # train | test
@@ -35,6 +38,8 @@ class ModelJob(Base):
     finished_at = Column(UTCDateTime, nullable=True)
     log_path = Column(String(500), nullable=False)
     result = Column(JSON, nullable=True)
+    owner = Column(String(200), nullable=True)  # the instance running it (bot.runtime.instance)
+    heartbeat_at = Column(UTCDateTime, nullable=True)  # renewed while it runs; stale = its instance died
 
 
 class ModelDeployment(Base):
@@ -48,3 +53,15 @@ class ModelDeployment(Base):
     deployed_by = Column(String(64), nullable=False)
     kind = Column(String(16), nullable=False, default="deploy")  # deploy | rollback
     tests_overridden = Column(Boolean, nullable=False, default=False)
+
+
+class ModelFile(Base):
+    """A trained model archive, kept in the shared database so every instance can load it."""
+
+    __tablename__ = "model_files"
+
+    name = Column(String(200), primary_key=True)
+    content = Column(LargeBinary, nullable=False)
+    size = Column(Integer, nullable=False)
+    sha256 = Column(String(64), nullable=False)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)

@@ -6,12 +6,12 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench setup venv install db model browser nlu-report clean-model
+.PHONY: run test bench setup venv install db model browser services nlu-report clean-model
 
 run: setup ## set up everything, then start the assistant with the local browser demo on
 	$(PY) -m bot serve --demo
 
-test: setup browser ## set up everything, then run every test
+test: setup browser services ## set up everything, then run every test
 	$(PY) -m pytest
 
 bench: setup ## ours vs a stock rasa init bot (never part of make test); writes bench/results/latest.json
@@ -50,6 +50,17 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 	else \
 		echo "error: the browser tests need Debian's chromium: sudo apt-get install chromium fonts-noto-cjk" >&2; exit 1; \
+	fi
+
+# The several-instance tests start their own PostgreSQL 15 cluster and Redis 7 server from
+# Debian's packages (in temporary directories, on free ports; the system services stay off).
+services:
+	@if [ -x /usr/lib/postgresql/15/bin/initdb ] && command -v redis-server >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "Installing Debian's PostgreSQL 15 and Redis 7 for the several-instance tests ..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 redis-server >/dev/null; \
+	else \
+		echo "error: the several-instance tests need PostgreSQL 15 and Redis: sudo apt-get install postgresql-15 redis-server" >&2; exit 1; \
 	fi
 
 nlu-report: model ## Rasa's own NLU report on the held-out split (results/ folder)

@@ -65,7 +65,7 @@ def model_to_serve(settings, ensure_model):
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from bot.runtime import startup_checks
-    from bot.runtime.servers import BotServers
+    from bot.runtime.servers import ROLES, BotServers
     from bot.runtime.training import ensure_model
 
     stop_requested_during_start_up()
@@ -77,18 +77,31 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 2
     for warning in startup_checks.warnings(settings):
         print(f"Note: {warning}")
-    servers = BotServers(model=model_to_serve(settings, ensure_model), host=settings.host,
-                         rasa_port=settings.rasa_port, action_port=settings.action_port,
-                         action_host=settings.action_host)
-    print("Starting the action server, the Rasa server and the scheduler (Ctrl-C stops them all) ...")
+    parts = ROLES[args.role]
+    servers = BotServers(model=model_to_serve(settings, ensure_model) if "rasa" in parts else None,
+                         host=settings.host, rasa_port=settings.rasa_port, action_port=settings.action_port,
+                         action_host=settings.action_host, parts=parts)
+    print(f"Starting {', '.join(PART_NAMES[part] for part in parts)} (Ctrl-C stops them all) ...")
     servers.start()
-    print(running_banner(servers, settings), flush=True)
+    print(running_banner(servers, settings) if "rasa" in parts else role_banner(servers, settings), flush=True)
     try:
         return servers.supervise()  # restarts what crashes; SIGTERM or Ctrl-C stops all
     except KeyboardInterrupt:  # a Ctrl-C before supervise() took over the signals
         return 0
     finally:
         servers.stop()
+
+
+PART_NAMES = {"actions": "the action server", "rasa": "the Rasa server", "scheduler": "the scheduler"}
+
+
+def role_banner(servers, settings) -> str:
+    lines = ["", f"Running ({', '.join(servers.parts)}):"]
+    if "actions" in servers.parts:
+        lines.append(f"  Action server (shared secret):  {servers.action_url}/health")
+    if "scheduler" in servers.parts:
+        lines.append("  Announcement scheduler: active on one instance at a time, standby on the others")
+    return "\n".join(lines) + "\n"
 
 
 def stop_requested_during_start_up() -> None:
@@ -271,6 +284,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="start the action server, the Rasa server and the scheduler")
     serve.add_argument("--demo", action="store_true",
                        help="turn the browser demo on unless DEMO_ENABLED is set (make run does this locally)")
+    serve.add_argument("--role", choices=("all", "web", "actions", "scheduler"), default="all",
+                       help="which processes to run: all (default), web (the Rasa server: webhooks, consoles, "
+                            "APIs), actions (the action server), scheduler (announcements; one active "
+                            "across instances)")
     serve.set_defaults(func=cmd_serve)
     sub.add_parser("scheduler", help="run the announcement scheduler (serve starts one)") \
         .set_defaults(func=cmd_scheduler)

@@ -93,3 +93,35 @@ def bot_servers(trained_model: Path, servers_db: str, receiver, tmp_path_factory
 
 def pytest_configure(config):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """A throw-away PostgreSQL 15 cluster for the whole run (make test installs it)."""
+    from tests.services import postgres_available, postgres_server
+
+    if not postgres_available():
+        pytest.fail("PostgreSQL 15 is missing: `make test` installs it (or apt-get install postgresql-15)")
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """A throw-away Redis 7 server for the whole run (make test installs it)."""
+    from tests.services import redis_available, redis_server
+
+    if not redis_available():
+        pytest.fail("Redis is missing: `make test` installs it (or apt-get install redis-server)")
+    with redis_server() as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_url(postgres_cluster: str) -> str:
+    """A migrated, empty PostgreSQL database of its own for one test."""
+    from tests.services import new_database
+
+    url = new_database(postgres_cluster)
+    upgrade(url)
+    return url

@@ -5,6 +5,10 @@ message change anywhere (another process may have written it), is its login stil
 (expired, logged out, account disabled) — is asked once for all streams, by one watcher,
 in a worker thread, not once per stream on the event loop: a thousand open streams cost
 the chat nothing. A login may hold only a few streams at once (a console per tab).
+
+With several instances (REDIS_URL) changes arrive through Redis as they are committed
+(bot/handoff/live.py) and the database check is only a slow safety net; on one machine it
+is how other processes' changes are seen, twice a second.
 """
 from __future__ import annotations
 
@@ -19,10 +23,12 @@ from sqlalchemy import func, select
 from bot.db import session_scope
 from bot.db.models import Agent, AgentSession, Ticket, TicketMessage
 from bot.db.types import utcnow
-from bot.handoff.live import LIVE
+from bot.handoff.live import LIVE, RedisRelay
+from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
 POLL_SECONDS = 0.5
+POLL_SECONDS_WITH_REDIS = 5.0
 SESSION_CHECK_SECONDS = 2.0  # how soon a disabled account's open console stops getting updates
 MAX_STREAMS_PER_LOGIN = 3
 
@@ -57,6 +63,9 @@ class LiveStreams:
     def __init__(self) -> None:
         self.streams: Dict[str, Set[Stream]] = {}
         self._task: Optional[asyncio.Task] = None
+        url = get_settings().redis_url
+        self.relay: Optional[RedisRelay] = RedisRelay(url) if url else None
+        self.poll_seconds = POLL_SECONDS_WITH_REDIS if url else POLL_SECONDS
 
     def open(self, token: str) -> Optional[Stream]:
         """A new stream for this login; None when it already holds the most it may."""
@@ -77,20 +86,27 @@ class LiveStreams:
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._watch())
+        if self.relay:
+            self.relay.start()
 
     def stop(self) -> None:
         if self._task:
             self._task.cancel()
+        if self.relay:
+            self.relay.stop()
 
     async def _watch(self) -> None:
         loop = asyncio.get_running_loop()
-        marker, since_check = None, 0.0
+        marker, since_check, since_poll = None, 0.0, self.poll_seconds
         while True:
             try:
-                latest = await loop.run_in_executor(None, change_marker)
-                if marker is not None and latest != marker:
-                    LIVE.publish({"type": "changed"})
-                marker = latest
+                if since_poll >= self.poll_seconds:
+                    since_poll = 0.0
+                    latest = await loop.run_in_executor(None, change_marker)
+                    if marker is not None and latest != marker:
+                        LIVE.deliver_here({"type": "changed"})
+                    marker = latest
+                since_poll += POLL_SECONDS
                 since_check += POLL_SECONDS
                 if since_check >= SESSION_CHECK_SECONDS and self.streams:
                     since_check = 0.0

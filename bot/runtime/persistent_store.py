@@ -13,6 +13,11 @@ turn's few events) and moves the conversation's `next_seq`; when the tracker is 
 base and the events before it are deleted — the conversation's state lives on in the
 snapshot that replaced them, and ticket transcripts keep what agents need. Loading reads
 the base onwards, at most about `max_events` events: never a replay of the whole history.
+
+Several instances (REDIS_URL set) share the database, and Redis's lock store lets one of
+them at a time work on a conversation; before using its copy in memory, an instance reads
+the conversation's `next_seq` (one primary-key look-up) and reads the conversation back if
+another instance has written to it since — it never answers from a stale copy.
 """
 from __future__ import annotations
 
@@ -58,7 +63,9 @@ class PersistentTrackerStore(CompactingTrackerStore):
                  max_events: int = DEFAULT_MAX_EVENTS, keep_events: int = DEFAULT_KEEP_EVENTS,
                  max_live: Optional[int] = None, db_url: Optional[str] = None, **kwargs: Any) -> None:
         super().__init__(domain, host, event_broker, max_events, keep_events, **kwargs)
-        self.max_live = max(int(max_live or get_settings().max_live_conversations), 1)
+        settings = get_settings()
+        self.max_live = max(int(max_live or settings.max_live_conversations), 1)
+        self.check_versions = settings.shared
         self.db_url = db_url
         self.trackers: "OrderedDict[Text, _Live]" = OrderedDict()
 
@@ -79,6 +86,9 @@ class PersistentTrackerStore(CompactingTrackerStore):
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         live = self.trackers.get(sender_id)
+        if live is not None and self.check_versions and self._stale(sender_id, live):
+            del self.trackers[sender_id]
+            live = None
         if live is None:
             live = self._load(sender_id)
             if live is None:
@@ -133,6 +143,10 @@ class PersistentTrackerStore(CompactingTrackerStore):
                                          updated_at=utcnow()))
             if rows:
                 session.execute(_APPEND, rows)
+
+    def _stale(self, sender_id: Text, live: _Live) -> bool:
+        """Another instance has written to the conversation since this copy was saved."""
+        return live.persisted >= 0 and self._next_seq(sender_id) != live.next_seq
 
     def _next_seq(self, sender_id: Text) -> int:
         with session_scope(self.db_url) as session:

@@ -21,7 +21,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
 from bot.runtime.supervisor import Supervisor, log, stop_requests
 from bot.settings import PROJECT_ROOT
@@ -31,6 +31,10 @@ from bot.settings import PROJECT_ROOT
 STOP_TIMEOUT_SECONDS = 20.0
 # Stopped after all the others: the Rasa server's messages in progress may still call it.
 STOPS_LAST = ("actions",)
+# `python -m bot serve --role ...`: which processes each role starts (web = the Rasa server
+# with the webhooks and consoles).
+ROLES = {"all": ("actions", "rasa", "scheduler"), "web": ("rasa",), "actions": ("actions",),
+         "scheduler": ("scheduler",)}
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
@@ -75,13 +79,15 @@ def signal_group(process: subprocess.Popen, signum: int) -> None:
 class BotServers:
     """The processes of a running assistant."""
 
-    model: Path
+    model: Optional[Path] = None  # what the Rasa server loads (not needed without it)
     host: str = "127.0.0.1"
     rasa_port: int = 5005
     action_port: int = 5055
     action_host: str = "127.0.0.1"
     env: Dict[str, str] = field(default_factory=dict)
     log_dir: Optional[Path] = None
+    # The processes to start, of "actions", "rasa", "scheduler" (see ROLES).
+    parts: Tuple[str, ...] = ROLES["all"]
     # The running processes in start order (actions, rasa, scheduler), and their names;
     # a restarted process takes its predecessor's place.
     processes: List[subprocess.Popen] = field(default_factory=list)
@@ -102,6 +108,8 @@ class BotServers:
         env = {**os.environ, **self.env}
         env["ACTION_SERVER_URL"] = f"{self.action_url}/webhook"
         env.setdefault("PYTHONPATH", str(PROJECT_ROOT))
+        # which instance owns a training run: the same name after a restart of this instance
+        env.setdefault("INSTANCE_NAME", f"{socket.gethostname()}:{self.rasa_port}")
         if not env.get("ACTION_SERVER_TOKEN"):
             # both servers must hold the same secret: the Rasa server sends it, the action
             # server requires it (endpoints.yml reads it from the environment)
@@ -135,24 +143,40 @@ class BotServers:
         self.processes[index] = self._popen(name, self._commands[name])
         return self.processes[index]
 
-    def start(self, timeout: float = 180.0) -> "BotServers":
+    def _command(self, part: str) -> List[str]:
         python = sys.executable
-        self._spawn("actions", [python, "-m", "bot.runtime.action_server", "--host", self.action_host,
-                                "--port", str(self.action_port)])
-        self._spawn("rasa", [python, "-m", "rasa", "run", "--model", str(self.model),
-                             "--endpoints", str(PROJECT_ROOT / "endpoints.yml"),
-                             "--credentials", str(PROJECT_ROOT / "credentials.yml"),
-                             "--interface", self.host, "--port", str(self.rasa_port)])
-        self._spawn("scheduler", [python, "-m", "bot", "scheduler"])
+        if part == "actions":
+            return [python, "-m", "bot.runtime.action_server", "--host", self.action_host,
+                    "--port", str(self.action_port)]
+        if part == "rasa":
+            return [python, "-m", "rasa", "run", "--model", str(self.model),
+                    "--endpoints", str(PROJECT_ROOT / "endpoints.yml"),
+                    "--credentials", str(PROJECT_ROOT / "credentials.yml"),
+                    "--interface", self.host, "--port", str(self.rasa_port)]
+        return [python, "-m", "bot", "scheduler"]
+
+    def start(self, timeout: float = 180.0) -> "BotServers":
+        for part in ROLES["all"]:  # in start order
+            if part in self.parts:
+                self._spawn(part, self._command(part))
         deadline = time.monotonic() + timeout
         try:
-            self._wait_until_up(f"{self.action_url}/health", deadline)
-            # The community channel answers 200 only once the model is loaded.
-            self._wait_until_up(f"{self.rasa_url}/webhooks/community/", deadline)
+            if "actions" in self.parts:
+                self._wait_until_up(f"{self.action_url}/health", deadline)
+            if "rasa" in self.parts:  # the community channel answers 200 only once the model is loaded
+                self._wait_until_up(f"{self.rasa_url}/webhooks/community/", deadline)
+            if self.parts == ("scheduler",):
+                self._still_running_after(1.0)
         except BaseException:  # an early exit, the timeout, or Ctrl-C: leave nothing running
             self.stop()
             raise
         return self
+
+    def _still_running_after(self, seconds: float) -> None:
+        time.sleep(seconds)
+        for name, process in zip(self.names, self.processes):
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited early with code {process.returncode}")
 
     def _wait_until_up(self, url: str, deadline: float) -> None:
         while time.monotonic() < deadline:

@@ -1,0 +1,145 @@
+"""What several instances share, on the real PostgreSQL 15 and Redis 7 servers: the
+conversation lock, the conversations themselves (never used from a stale copy) and the
+consoles' live updates."""
+import asyncio
+import json
+import threading
+from collections import Counter
+
+import pytest
+from rasa.core.lock_store import InMemoryLockStore
+from rasa.shared.core.events import SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.db import session_scope
+from bot.db.models import Ticket
+from bot.runtime.lock_store import AtomicRedisLockStore, ConfiguredLockStore
+from bot.runtime.persistent_store import PersistentTrackerStore
+from tests.test_dialogue_states import DOMAIN
+
+
+def test_the_lock_store_follows_the_settings(monkeypatch, redis_url):
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    assert isinstance(ConfiguredLockStore(endpoint_config=None), InMemoryLockStore)
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    assert isinstance(ConfiguredLockStore(endpoint_config=None), AtomicRedisLockStore)
+
+
+def test_tickets_taken_at_once_from_many_clients_are_all_different(redis_url):
+    """Rasa's RedisLockStore reads, changes and writes a lock in separate commands, so two
+    instances can be handed the same ticket; ours never hands one out twice."""
+    taken, start = [], threading.Barrier(8)
+
+    def take() -> None:
+        store = AtomicRedisLockStore(redis_url)  # a client of its own, as another instance has
+        start.wait()
+        for _ in range(25):
+            taken.append(store.issue_ticket("busy-conversation"))
+
+    threads = [threading.Thread(target=take) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(taken) == list(range(200))  # none handed out twice, none skipped
+
+
+def test_messages_of_one_conversation_are_served_one_at_a_time_across_instances(redis_url):
+    first, second = AtomicRedisLockStore(redis_url), AtomicRedisLockStore(redis_url)
+    inside, overlaps, order = [0], [], []
+
+    async def message(store, name):
+        async with store.lock("c1", wait_time_in_seconds=0.01):
+            inside[0] += 1
+            overlaps.append(inside[0])
+            order.append(name)
+            await asyncio.sleep(0.02)
+            inside[0] -= 1
+
+    async def both():
+        await asyncio.gather(*(message(first if n % 2 else second, n) for n in range(10)))
+
+    asyncio.run(both())
+    assert max(overlaps) == 1 and sorted(order) == list(range(10))
+    assert first.get_lock("c1") is None  # nobody waiting: the lock is gone
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_an_instance_never_answers_from_a_stale_copy(database, db_url, postgres_url, redis_url, monkeypatch):
+    url = db_url if database == "sqlite" else postgres_url
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    one, two = PersistentTrackerStore(DOMAIN, db_url=url), PersistentTrackerStore(DOMAIN, db_url=url)
+    tracker = DialogueStateTracker("alternating", DOMAIN.slots)
+    tracker.update(UserUttered("hello", {"name": "greet", "confidence": 1.0}))
+    asyncio.run(one.save(tracker))
+    for turn in range(6):  # one message on each instance in turn, each sees the other's
+        here, there = (one, two) if turn % 2 else (two, one)
+        tracker = asyncio.run(here.retrieve("alternating"))
+        assert tracker.get_slot("language") == (None if turn == 0 else f"v{turn - 1}")
+        tracker.update(SlotSet("language", f"v{turn}"))
+        asyncio.run(here.save(tracker))
+    assert asyncio.run(one.retrieve("alternating")).get_slot("language") == "v5"
+    assert asyncio.run(two.retrieve("alternating")).get_slot("language") == "v5"
+
+
+def test_one_instance_alone_keeps_using_its_copy(db_url, monkeypatch):
+    """Without REDIS_URL the store is the only writer: it does not look at the database."""
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    assert PersistentTrackerStore(DOMAIN, db_url=db_url).check_versions is False
+
+
+def test_a_committed_ticket_change_reaches_every_console_process(postgres_url, redis_url, monkeypatch):
+    from bot.handoff.live import LiveUpdates, RedisRelay, relay_ticket_writes
+
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    relay_ticket_writes()
+
+    async def scenario():
+        elsewhere = LiveUpdates()  # the consoles of another instance
+        relay = RedisRelay(redis_url, elsewhere, own_origin="another instance")
+        notices = elsewhere.subscribe()
+        relay.start()
+        await asyncio.wait_for(relay.subscribed.wait(), 5)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await loop.run_in_executor(None, open_ticket, postgres_url)
+        notice = await asyncio.wait_for(notices.get(), 1.0)
+        relay.stop()
+        return notice, loop.time() - started
+
+    import bot.handoff.live as live
+
+    monkeypatch.setattr(live.LIVE, "_redis", None)  # pick up REDIS_URL set above
+    notice, seconds = asyncio.run(scenario())
+    assert notice == {"type": "changed"} and seconds < 1.0
+
+
+def open_ticket(url: str) -> None:
+    with session_scope(url) as session:
+        session.add(Ticket(platform="testchat", user_id="u1", conversation_id="testchat:u1", language="en",
+                           reason="customer_request"))
+
+
+def test_a_rolled_back_change_is_not_announced(postgres_url, redis_url, monkeypatch):
+    import redis
+
+    from bot.handoff.live import CHANNEL, relay_ticket_writes
+
+    import bot.handoff.live as live
+
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.setattr(live.LIVE, "_redis", None)
+    relay_ticket_writes()
+    listener = redis.Redis.from_url(redis_url).pubsub()
+    listener.subscribe(CHANNEL)
+    listener.get_message(timeout=1)  # the subscription confirmation
+    with pytest.raises(RuntimeError):
+        with session_scope(postgres_url) as session:
+            session.add(Ticket(platform="testchat", user_id="u2", conversation_id="testchat:u2",
+                               language="en", reason="customer_request"))
+            session.flush()
+            raise RuntimeError("the request failed")
+    assert listener.get_message(timeout=0.5) is None
+    open_ticket(postgres_url)
+    message = listener.get_message(timeout=2)
+    assert message and json.loads(message["data"])["type"] == "changed"

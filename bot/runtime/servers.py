@@ -156,9 +156,19 @@ class BotServers:
         return [python, "-m", "bot", "scheduler"]
 
     def start(self, timeout: float = 180.0) -> "BotServers":
+        return self.launch().wait_ready(timeout)
+
+    def launch(self) -> "BotServers":
+        """Starts the processes without waiting for them: several instances can then load
+        their models side by side (launch from the thread that will stop them, see
+        die_with_parent)."""
         for part in ROLES["all"]:  # in start order
             if part in self.parts:
                 self._spawn(part, self._command(part))
+        return self
+
+    def wait_ready(self, timeout: float = 180.0) -> "BotServers":
+        """Blocks until every launched process answers; stops them all if one cannot."""
         deadline = time.monotonic() + timeout
         try:
             if "actions" in self.parts:

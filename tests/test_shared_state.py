@@ -4,6 +4,7 @@ consoles' live updates."""
 import asyncio
 import json
 import threading
+import time
 from collections import Counter
 
 import pytest
@@ -143,3 +144,49 @@ def test_a_rolled_back_change_is_not_announced(postgres_url, redis_url, monkeypa
     open_ticket(postgres_url)
     message = listener.get_message(timeout=2)
     assert message and json.loads(message["data"])["type"] == "changed"
+
+
+def test_serve_refuses_a_redis_it_cannot_reach(monkeypatch):
+    from bot.runtime.servers import free_port
+    from bot.runtime.startup_checks import refusals
+    from bot.settings import Settings
+
+    monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+    [reason] = refusals(Settings())
+    assert "REDIS_URL is set but Redis cannot be reached" in reason
+
+
+def test_serve_role_actions_runs_the_action_server_alone(tmp_path, db_url):
+    """`python -m bot serve --role actions` for a process manager: only that process."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import urllib.request
+
+    from bot.runtime.servers import free_port
+    from bot.settings import PROJECT_ROOT
+
+    action_port, rasa_port = free_port(), free_port()
+    env = {**os.environ, "DATABASE_URL": db_url, "ACTION_PORT": str(action_port), "RASA_PORT": str(rasa_port),
+           "DEMO_ENABLED": "true", "REDIS_URL": ""}
+    serve = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--role", "actions"], cwd=PROJECT_ROOT, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{action_port}/health", timeout=2) as answer:
+                    assert answer.status == 200
+                    break
+            except OSError:
+                assert serve.poll() is None and time.monotonic() < deadline, serve.stdout.read()
+                time.sleep(0.3)
+        with pytest.raises(OSError):  # no Rasa server was started
+            urllib.request.urlopen(f"http://127.0.0.1:{rasa_port}/", timeout=2)
+        serve.send_signal(signal.SIGTERM)
+        output, _ = serve.communicate(timeout=30)
+        assert serve.returncode == 0 and "Starting the action server (" in output, output
+    finally:
+        if serve.poll() is None:
+            serve.kill()

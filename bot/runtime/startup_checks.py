@@ -45,7 +45,22 @@ def refusals(settings: Settings) -> List[str]:
     half = [f"Refusing to start: {platform} is half configured; set {', '.join(missing)} (or remove its other "
             f"settings to turn {platform} off). See docs/{platform}.md."
             for platform, missing in settings.half_configured_platforms().items()]
-    return half or _platform_refusals(settings) or _demo_refusals(settings)
+    return half or _platform_refusals(settings) or _shared_state_refusals(settings) or _demo_refusals(settings)
+
+
+def _shared_state_refusals(settings: Settings) -> List[str]:
+    """Several instances need the Redis they were told about: without it no conversation
+    lock holds across instances, so refuse rather than answer a conversation twice at once."""
+    if not settings.redis_url:
+        return []
+    import redis
+
+    try:
+        redis.Redis.from_url(settings.redis_url, socket_connect_timeout=3, socket_timeout=3).ping()
+    except (redis.RedisError, ValueError) as problem:
+        return [f"Refusing to start: REDIS_URL is set but Redis cannot be reached ({problem}). Start Redis, fix "
+                f"REDIS_URL (redis://host:6379/0), or leave it empty on a single machine."]
+    return []
 
 
 def _platform_refusals(settings: Settings) -> List[str]:
@@ -86,6 +101,9 @@ def warnings(settings: Settings) -> List[str]:
     if settings.demo_enabled:
         found.append("The browser demo is ON (DEMO_ENABLED): it answers only on this machine, and demo accounts "
                      "with the demo password are allowed. Never turn it on in production.")
+    if settings.redis_url and settings.is_sqlite:
+        found.append("REDIS_URL is set but DATABASE_URL is SQLite: several instances must share one PostgreSQL "
+                     "database (README, Running several instances); SQLite serves processes on this machine only.")
     if settings.webhook_legacy_signatures:
         found.append("WEBHOOK_LEGACY_SIGNATURES is on: webhook requests without a signed timestamp are accepted "
                      "and can be replayed. Turn it off once the platform adapter sends X-Timestamp.")

@@ -52,15 +52,16 @@ browser:
 		echo "error: the browser tests need Debian's chromium: sudo apt-get install chromium fonts-noto-cjk" >&2; exit 1; \
 	fi
 
-# The several-instance tests start their own PostgreSQL 15 cluster and Redis 7 server from
-# Debian's packages (in temporary directories, on free ports; the system services stay off).
+# The several-instance tests start their own PostgreSQL 15 cluster, Redis 7 server and haproxy
+# (docs/haproxy.cfg) from Debian's packages, in temporary directories on free ports.
 services:
-	@if [ -x /usr/lib/postgresql/15/bin/initdb ] && command -v redis-server >/dev/null 2>&1; then :; \
+	@if [ -x /usr/lib/postgresql/15/bin/initdb ] && command -v redis-server >/dev/null 2>&1 \
+		&& command -v haproxy >/dev/null 2>&1; then :; \
 	elif [ "$$(id -u)" = 0 ]; then \
-		echo "Installing Debian's PostgreSQL 15 and Redis 7 for the several-instance tests ..."; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 redis-server >/dev/null; \
+		echo "Installing Debian's PostgreSQL 15, Redis 7 and haproxy for the several-instance tests ..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 redis-server haproxy >/dev/null; \
 	else \
-		echo "error: the several-instance tests need PostgreSQL 15 and Redis: sudo apt-get install postgresql-15 redis-server" >&2; exit 1; \
+		echo "error: the several-instance tests need PostgreSQL 15, Redis and haproxy: sudo apt-get install postgresql-15 redis-server haproxy" >&2; exit 1; \
 	fi
 
 nlu-report: model ## Rasa's own NLU report on the held-out split (results/ folder)

@@ -184,3 +184,36 @@ def test_a_ticket_opened_on_one_instance_reaches_a_console_on_the_other_within_a
         assert notice["type"] in ("changed", "ticket", "message")
     finally:
         stream.close()
+
+
+def test_behind_the_documented_load_balancer_an_instance_can_stop(cluster, tmp_path):
+    """docs/haproxy.cfg in front of both instances: every message is answered while one
+    instance stops (runs last: it stops instance b's Rasa server)."""
+    import os
+    import shutil
+    import signal
+    import subprocess
+
+    from bot.runtime.servers import free_port, signal_group
+    from bot.settings import PROJECT_ROOT
+
+    assert shutil.which("haproxy"), "make test installs haproxy"
+    port = free_port()
+    address = lambda servers: f"{servers.host}:{servers.rasa_port}"  # noqa: E731
+    balancer = subprocess.Popen(
+        ["haproxy", "-db", "-f", str(PROJECT_ROOT / "docs" / "haproxy.cfg")],
+        env={**os.environ, "LISTEN_ADDR": f"127.0.0.1:{port}", "INSTANCE_A": address(cluster["a"]),
+             "INSTANCE_B": address(cluster["b"])}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    front = type("Front", (), {"rasa_url": f"http://127.0.0.1:{port}"})()
+    try:
+        time.sleep(3)  # both instances pass their health checks
+        for number in range(6):
+            assert "Hi" in said(front, "hello", f"lb_{number}")
+        rasa_b = cluster["b"].processes[cluster["b"].names.index("rasa")]
+        signal_group(rasa_b, signal.SIGTERM)
+        for number in range(12):  # during and after the stop: answered by instance a
+            assert "Hi" in said(front, "hello", f"lb_{number}"), number
+            time.sleep(0.25)
+    finally:
+        balancer.send_signal(signal.SIGTERM)
+        balancer.wait(10)

@@ -120,3 +120,19 @@ def test_business_hours_in_the_shop_time_zone():
     assert BusinessHours.parse("", "Asia/Shanghai").is_open(late)
     with pytest.raises(ValueError):
         BusinessHours.parse("9 to 5", "UTC")
+
+
+def test_the_waiting_notice_is_claimed_once_across_instances(db_url):
+    """Two console processes (two instances) find the same unanswered ticket at once: only
+    one of them may tell the customer."""
+    from bot.db import session_scope
+
+    with session_scope(db_url) as setup:
+        ticket_id = open_for(setup, "u1").ticket.id
+    with session_scope(db_url) as first:
+        assert service.claim_waiting_notice(first, first.get(service.Ticket, ticket_id), NOW)
+    with session_scope(db_url) as second:
+        ticket = second.get(service.Ticket, ticket_id)
+        ticket_seen_before = service.Ticket(id=ticket_id)  # as the other instance read it: not told yet
+        assert not service.claim_waiting_notice(second, ticket_seen_before, NOW)
+        assert ticket.waiting_notice_sent_at is not None

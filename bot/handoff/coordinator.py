@@ -18,7 +18,7 @@ from bot.db import session_scope
 from bot.db.models import Ticket
 from bot.db.types import utcnow
 from bot.handoff.live import LIVE
-from bot.handoff.tickets import add_message, check_can_act, resolve, unanswered_for
+from bot.handoff.tickets import add_message, check_can_act, claim_waiting_notice, resolve, unanswered_for
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -100,8 +100,9 @@ async def tell_waiting_customers(rasa_agent: Any, settings: Settings, db_url: Op
     with session_scope(db_url) as session:
         now = utcnow()
         for ticket in unanswered_for(session, now, wait):
+            if not claim_waiting_notice(session, ticket, now):
+                continue
             text = render_response(rasa_agent, "utter_handoff_busy", ticket.language)
-            ticket.waiting_notice_sent_at = now
             add_message(session, ticket, "bot", text, now)
             send_to_customer(session, ticket, text, settings)
             LIVE.publish({"type": "message", "ticket_id": ticket.id})

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
@@ -212,6 +212,17 @@ def unanswered_for(session: Session, now: datetime, wait: timedelta) -> List[Tic
         select(Ticket).where(Ticket.status == OPEN, Ticket.first_agent_reply_at.is_(None),
                              Ticket.waiting_notice_sent_at.is_(None), Ticket.created_at <= now - wait)
     ).scalars())
+
+
+def claim_waiting_notice(session: Session, ticket: Ticket, now: datetime) -> bool:
+    """Marks the ticket as told it is waiting, unless another instance's console process
+    did so first (one UPDATE that only succeeds once): the customer is told once."""
+    won = session.execute(
+        update(Ticket).where(Ticket.id == ticket.id, Ticket.waiting_notice_sent_at.is_(None))
+        .values(waiting_notice_sent_at=now).execution_options(synchronize_session=False)).rowcount
+    if won:
+        ticket.waiting_notice_sent_at = now
+    return bool(won)
 
 
 def fill_placeholders(text: str, ticket: Ticket, member: Optional[Member], tier_label: str) -> str:

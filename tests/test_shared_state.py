@@ -152,8 +152,22 @@ def test_serve_refuses_a_redis_it_cannot_reach(monkeypatch):
     from bot.settings import Settings
 
     monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+    monkeypatch.setenv("COMMUNITY_WEBHOOK_SECRET", "shared-by-every-instance")
     [reason] = refusals(Settings())
     assert "REDIS_URL is set but Redis cannot be reached" in reason
+
+
+def test_several_instances_must_share_the_webhook_secret(monkeypatch, redis_url):
+    from bot.runtime.startup_checks import refusals
+    from bot.settings import Settings
+
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.delenv("COMMUNITY_WEBHOOK_SECRET", raising=False)
+    [reason] = refusals(Settings())
+    assert "COMMUNITY_WEBHOOK_SECRET is not set" in reason
+    monkeypatch.setenv("COMMUNITY_WEBHOOK_SECRET", "shared-by-every-instance")
+    monkeypatch.setenv("DEMO_ENABLED", "true")  # (the demo database's accounts are not the point here)
+    assert refusals(Settings()) == []
 
 
 def test_serve_role_actions_runs_the_action_server_alone(tmp_path, db_url):

@@ -53,6 +53,10 @@ def _shared_state_refusals(settings: Settings) -> List[str]:
     lock holds across instances, so refuse rather than answer a conversation twice at once."""
     if not settings.redis_url:
         return []
+    if not os.environ.get("COMMUNITY_WEBHOOK_SECRET"):
+        return ["Refusing to start: with several instances (REDIS_URL) every instance must check webhooks with "
+                "the same secret, but COMMUNITY_WEBHOOK_SECRET is not set, so this one would make up its own. "
+                "Set the same COMMUNITY_WEBHOOK_SECRET (and ACTION_SERVER_TOKEN) on every instance."]
     import redis
 
     try:

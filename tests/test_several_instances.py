@@ -6,6 +6,7 @@ import json
 import queue
 import threading
 import time
+from collections import Counter
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
@@ -93,7 +94,7 @@ def linking_and_handoff(cluster, user, member_code, digits, instance_for):
     return replies
 
 
-def test_a_conversation_alternating_between_instances_goes_as_on_one(cluster):
+def test_a_conversation_alternating_between_instances_goes_as_on_one(cluster, receiver):
     """The same member from two chats: one alternating between the instances at every
     message, one on a single instance — the same replies, the same conversation."""
     alternating = linking_and_handoff(cluster, "alt_alice", "M100001", "1234", lambda step: "ab"[step % 2])
@@ -105,6 +106,17 @@ def test_a_conversation_alternating_between_instances_goes_as_on_one(cluster):
     steps = conversation_steps(database, "alt_alice")
     assert ("active_loop", "link_account_form") in steps and ("pause", None) in steps and ("resume", None) in steps
     assert steps == conversation_steps(database, "one_alice")
+    # the agent's reply, sent from either instance, reaches each customer once (one outbox
+    # dispatcher delivers at a time)
+    for user in ("alt_alice", "one_alice"):
+        receiver.wait_for(lambda got: any("Lily here" in m["text"] and m["destination"].get("user_id") == user
+                                          for m in got))
+    time.sleep(2)
+    lily = Counter(m["destination"].get("user_id") for m in receiver.received if "Lily here" in m["text"])
+    assert lily["alt_alice"] == 1 and lily["one_alice"] == 1, lily
+    from bot.runtime.leases import holder_of
+
+    assert holder_of("outbox", database) and holder_of("scheduler", database)
 
 
 def test_twenty_customers_at_once_over_both_instances(cluster):

@@ -26,6 +26,8 @@ from bot.channels.senders import Delivery, sender_for
 from bot.db import session_scope
 from bot.db.models import OutboundMessage
 from bot.db.types import utcnow
+from bot.runtime.instance import instance_id
+from bot.runtime.leases import release, try_hold
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -43,7 +45,15 @@ class ChainOutcome:
     wait_reason: Optional[str] = None
 
 
+OUTBOX_LEASE = "outbox"
+
+
 class OutboundDispatcher:
+    """With several instances (REDIS_URL), one dispatcher at a time delivers — the holder of
+    the "outbox" lease (bot/runtime/leases.py), renewed like the scheduler's — so a chat's
+    messages keep their order and batched welcomes are taken once; the others stand by and
+    take over when its lease runs out, or at once when it stops cleanly."""
+
     def __init__(self, settings: Settings, db_url: Optional[str] = None, interval: float = 0.2) -> None:
         self.settings = settings
         self.db_url = db_url
@@ -51,6 +61,9 @@ class OutboundDispatcher:
         self._task: Optional[asyncio.Task] = None
         self._session = None
         self.extra_work = []  # coroutines run on every tick (e.g. batched welcomes)
+        self.holder = instance_id()
+        self.active = not settings.shared  # alone, always; shared, once the lease is held
+        self._lease_checked_at: Optional[float] = None
 
     async def open(self) -> None:
         import aiohttp
@@ -70,10 +83,30 @@ class OutboundDispatcher:
                 pass
         if self._session:
             await self._session.close()
+        if self.settings.shared and self.active:
+            await asyncio.get_running_loop().run_in_executor(None, release, OUTBOX_LEASE, self.holder, self.db_url)
+
+    async def _holds_the_outbox(self) -> bool:
+        """Whether this dispatcher delivers now; the lease is renewed every lease period."""
+        if not self.settings.shared:
+            return True
+        loop = asyncio.get_running_loop()
+        period = self.settings.scheduler_lease_seconds
+        if self._lease_checked_at is None or loop.time() - self._lease_checked_at >= period:
+            self._lease_checked_at = loop.time()
+            holding = await loop.run_in_executor(None, try_hold, OUTBOX_LEASE, self.holder, 3 * period, self.db_url)
+            if holding != self.active:
+                logger.info("outbox: %s", "delivering (this instance holds the lease)" if holding
+                            else "standing by (another instance delivers)")
+            self.active = holding
+        return self.active
 
     async def _run(self) -> None:
         while True:
             try:
+                if not await self._holds_the_outbox():
+                    await asyncio.sleep(self.interval)
+                    continue
                 for work in self.extra_work:
                     await work()
                 await self.deliver_due()

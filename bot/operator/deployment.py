@@ -1,7 +1,8 @@
 """Which model the assistant serves: deploy (hot-swap into the running Rasa server, no
 restart, no dropped messages), the deployment history, and roll-back.
 
-Deployments form a stack: a deploy pushes, a roll-back pops back to the model before.
+Deployments form a stack: a deploy pushes, a roll-back pops back to the model before. The
+rows are shared by every instance; each one follows the top of the stack (model_sync.py).
 """
 from __future__ import annotations
 
@@ -37,11 +38,19 @@ def stack(session: Session) -> List[str]:
 
 
 def deployed_model(session: Session, models_dir: Path) -> Optional[Path]:
-    """The model to start with: the last deployed one, if it is still on disk."""
+    """The model to start with: the last deployed one, from this instance's disk or, if it
+    was trained on another instance, written to it from the database (None if it is in
+    neither, or nothing was deployed)."""
+    from bot.operator import model_store
+
     models = stack(session)
-    if models and (models_dir / models[-1]).exists():
-        return models_dir / models[-1]
-    return None
+    return model_store.ensure_on_disk(models[-1], models_dir, session) if models else None
+
+
+def served_by_deployment(session: Session) -> Optional[str]:
+    """The model every instance should serve: the last one deployed (or rolled back to)."""
+    models = stack(session)
+    return models[-1] if models else None
 
 
 def protected(session: Session) -> List[str]:

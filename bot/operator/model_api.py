@@ -1,9 +1,11 @@
 """Operator API for the model: train and test in the background, deploy into the running
 server without a restart (only after its tests passed, unless overridden on the record),
-and roll back."""
+and roll back. Models are shared through the database: every instance follows a deploy or
+roll-back made on any of them (model_sync.py)."""
 from __future__ import annotations
 
-import re
+import asyncio
+import logging
 from pathlib import Path
 from typing import Callable
 
@@ -12,49 +14,71 @@ from sqlalchemy import select
 
 from bot.db.models import ModelJob
 from bot.db.types import is_row_id
-from bot.operator import audit, deployment
+from bot.operator import audit, deployment, model_store
 from bot.operator.content_api import body_of
-from bot.operator.jobs import JobRunner, expected_seconds, job_json, mark_interrupted
+from bot.operator.jobs import JobRunner, expected_seconds, instance_name, job_json, mark_interrupted
+from bot.operator.model_sync import ModelSync, served_here
 from bot.operator.yaml_files import ContentError
 from bot.runtime.training import model_path
 from bot.settings import Settings
 
-
-MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,190}\.tar\.gz$")
+logger = logging.getLogger(__name__)
 
 
 def model_file(settings: Settings, name: object) -> Path:
-    """The model `name` in MODELS_DIR: a bare file name of a model that is there, never a
-    path (so no request can make the server load a file from anywhere else)."""
-    if not isinstance(name, str) or not MODEL_NAME.match(name) or name != Path(name).name:
+    """The model `name` in MODELS_DIR: a bare file name of a model that is there, or that
+    the database holds (trained on another instance: it is written to MODELS_DIR first),
+    never a path (so no request can make the server load a file from anywhere else)."""
+    if not model_store.valid_name(name):
         raise ContentError("model must be the file name of a trained model in MODELS_DIR, e.g. "
                            "model-81b59549db00b95c.tar.gz (no folders)", status=400)
-    path = Path(settings.models_dir) / name
-    if not path.is_file():
+    path = model_store.ensure_on_disk(name, Path(settings.models_dir))
+    if path is None:
         raise ContentError(f"there is no model {name} in MODELS_DIR", status=404)
     return path
 
 
 def _models(session, settings: Settings, served: str):
-    tested = {}
-    for path in sorted(settings.models_dir.glob("model-*.tar.gz"), key=lambda p: p.stat().st_mtime, reverse=True):
-        tested[path.name] = {"name": path.name, "size_mb": round(path.stat().st_size / 1e6, 1),
-                             "trained_at": path.stat().st_mtime, "tests_passed": deployment.tests_passed(session,
-                                                                                                         path.name),
-                             "served": path.name == served}
-    return list(tested.values())
+    """The models on this instance's disk and in the database, newest first."""
+    stored = {name: (size, at) for name, size, at in model_store.listing(session)}
+    found = {path.name: (path.stat().st_size, path.stat().st_mtime)
+             for path in settings.models_dir.glob("model-*.tar.gz")}
+    for name, entry in stored.items():
+        found.setdefault(name, entry)
+    return [{"name": name, "size_mb": round(size / 1e6, 1), "trained_at": at,
+             "tests_passed": deployment.tests_passed(session, name), "served": name == served,
+             "stored": name in stored}
+            for name, (size, at) in sorted(found.items(), key=lambda item: item[1][1], reverse=True)]
+
+
+def _store_served(agent) -> None:
+    """The model this server started with goes into the database, so every instance can load
+    it (a roll-back may return to it)."""
+    if agent is not None and agent.processor is not None:
+        model_store.store(None, Path(agent.processor.model_path))
 
 
 def add_model_routes(blueprint: Blueprint, operator_only: Callable, settings: Settings) -> None:
     runner = JobRunner(settings)
+    sync = ModelSync(settings)
 
     @blueprint.listener("after_server_start")
     async def forget_interrupted_runs(app, loop) -> None:
+        # model swaps and stores are logged at Rasa's LOG_LEVEL (INFO unless set otherwise)
+        logging.getLogger("bot.operator").setLevel(logging.getLogger("rasa").getEffectiveLevel())
         mark_interrupted()
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, _store_served, app.ctx.agent)
+        except Exception:  # the sync below still follows deployments; a later start stores it
+            logger.exception("could not store the served model in the database")
+        sync.start(lambda: app.ctx.agent)
+
+    @blueprint.listener("before_server_stop")
+    async def stop_model_sync(app, loop) -> None:
+        await sync.stop()
 
     def served_model(request) -> str:
-        agent = request.app.ctx.agent
-        return agent.model_name if agent and agent.processor else ""
+        return served_here(request.app.ctx.agent)
 
     @blueprint.route("/api/models", methods=["GET"])
     @operator_only
@@ -63,8 +87,10 @@ def add_model_routes(blueprint: Blueprint, operator_only: Callable, settings: Se
         stack = deployment.stack(session)
         current = model_path(settings.models_dir, settings.content_dir).name
         return response.json({
-            "served": served, "for_current_files": current,
-            "current_files_trained": (settings.models_dir / current).exists(),
+            "served": served, "served_here": served, "instance": instance_name(),
+            "deployed": stack[-1] if stack else None, "for_current_files": current,
+            "current_files_trained": (settings.models_dir / current).exists() or model_store.is_stored(session,
+                                                                                                     current),
             "rollback_to": stack[-2] if len(stack) >= 2 else None,
             "models": _models(session, settings, served), "deployments": deployment.history(session)})
 
@@ -111,19 +137,25 @@ def add_model_routes(blueprint: Blueprint, operator_only: Callable, settings: Se
             reason = "its tests failed" if passed is False else "it has not been tested yet"
             raise ContentError(f"{name} was not deployed: {reason}. Run Test, or deploy with the override "
                                "(it is recorded in the audit log).", status=409)
-        served = served_model(request)
-        await deployment.hot_swap(request.app.ctx.agent, model_file(settings, name))
-        deployment.record(session, name, served, operator.username, "deploy", override and not passed)
-        audit.record(session, operator, "model.deploy", name, {"previous": served, "tests_passed": passed,
-                                                               "override": override and not passed})
+        path = model_file(settings, name)
+        await asyncio.get_running_loop().run_in_executor(None, model_store.store, None, path)
+        async with sync.lock:  # the row is written before the sync looks again
+            served = served_model(request)
+            await deployment.hot_swap(request.app.ctx.agent, path)
+            deployment.record(session, name, served, operator.username, "deploy", override and not passed)
+            audit.record(session, operator, "model.deploy", name, {"previous": served, "tests_passed": passed,
+                                                                   "override": override and not passed})
+            session.commit()
         return response.json({"served": name, "previous": served})
 
     @blueprint.route("/api/rollback", methods=["POST"])
     @operator_only
     async def rollback(request, session, operator):
-        target = deployment.rollback_target(session)
-        served = served_model(request)
-        await deployment.hot_swap(request.app.ctx.agent, model_file(settings, target))
-        deployment.record(session, target, served, operator.username, "rollback", False)
-        audit.record(session, operator, "model.rollback", target, {"previous": served})
+        async with sync.lock:  # the row is written before the sync looks again
+            target = deployment.rollback_target(session)
+            served = served_model(request)
+            await deployment.hot_swap(request.app.ctx.agent, model_file(settings, target))
+            deployment.record(session, target, served, operator.username, "rollback", False)
+            audit.record(session, operator, "model.rollback", target, {"previous": served})
+            session.commit()
         return response.json({"served": target, "previous": served})

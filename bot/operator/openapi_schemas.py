@@ -142,12 +142,19 @@ REPORT = obj({"ok": {"type": "boolean"}, "errors": array({"type": "string"}), "w
 MODEL_NAME = {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9._-]{0,190}\.tar\.gz$",
               "example": "model-81b59549db00b95c.tar.gz", "description": "a model file in MODELS_DIR"}
 MODELS = obj({
-    "served": {"type": "string"}, "for_current_files": {"type": "string"},
+    "served": {"type": "string", "description": "the model this instance answers with"},
+    "served_here": {"type": "string", "description": "the same: the model this instance answers with"},
+    "instance": {"type": "string", "description": "this instance (INSTANCE_NAME)"},
+    "deployed": nullable({"type": "string", "description": "the model deployed last, which every instance "
+                                                           "switches to within MODEL_SYNC_SECONDS"}),
+    "for_current_files": {"type": "string"},
     "current_files_trained": {"type": "boolean"}, "rollback_to": nullable({"type": "string"}),
     "models": array(obj({"name": {"type": "string"}, "size_mb": {"type": "number"},
                          "trained_at": {"type": "number", "description": "Unix time"},
                          "tests_passed": nullable({"type": "boolean", "description": "null: never tested"}),
-                         "served": {"type": "boolean"}})),
+                         "served": {"type": "boolean", "description": "served by this instance"},
+                         "stored": {"type": "boolean", "description": "in the shared database (every "
+                                                                      "instance can load it)"}})),
     "deployments": array(obj({"id": {"type": "integer"}, "model": {"type": "string"}, "at": DATE_TIME,
                               "by": {"type": "string"}, "kind": {"type": "string", "enum": ["deploy", "rollback"]},
                               "tests_overridden": {"type": "boolean"}}))})

@@ -319,6 +319,7 @@ async function loadModel() {
   const info = m.data;
   box.appendChild(el("h2", "", S.tab_model));
   box.appendChild(el("div", "", S.served_model + ": " + (info.served || "–")));
+  if (info.deployed && info.deployed !== info.served) box.appendChild(el("div", "meta", fmt(S.switching_to_deployed, {model: info.deployed})));
   box.appendChild(el("div", "", S.current_files_model + ": " + info.for_current_files + " · " + (info.current_files_trained ? S.trained : S.not_trained)));
   const override = el("input"); override.type = "checkbox"; override.id = "deploy-override";
   const result = el("div"); result.id = "model-result";

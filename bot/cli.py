@@ -51,10 +51,14 @@ def model_to_serve(settings, ensure_model):
     """The model an operator deployed last, if any (deploys are tested first); otherwise
     the model for the current files, trained if needed."""
     from bot.db import session_scope
+    from bot.operator import model_store
     from bot.operator.deployment import deployed_model
+    from bot.runtime.training import model_path
 
     with session_scope() as session:
-        deployed = deployed_model(session, settings.models_dir)
+        deployed = deployed_model(session, settings.models_dir)  # fetched from the database if need be
+    # another instance may have trained the model for these files already: no need to train again
+    model_store.ensure_on_disk(model_path(settings.models_dir).name, settings.models_dir)
     current = ensure_model()
     if deployed is not None and deployed != current:
         print(f"Serving {deployed.name}, deployed from the operator console. The files have changes that are not "

@@ -9,6 +9,7 @@ import time
 from collections import Counter
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -19,7 +20,7 @@ from bot.channels.routing import private_conversation_id
 from bot.db.migrate import upgrade
 from bot.seed import load_seed
 from tests.conftest import TEST_SECRET
-from tests.e2e import agent_api, agent_token, find_ticket, post_event, private_message
+from tests.e2e import agent_api, agent_token, find_ticket, operator_api, post_event, private_message
 from tests.services import new_database
 
 
@@ -196,6 +197,48 @@ def test_a_ticket_opened_on_one_instance_reaches_a_console_on_the_other_within_a
         assert notice["type"] in ("changed", "ticket", "message")
     finally:
         stream.close()
+
+
+def operator_token(servers):
+    status, body = operator_api(servers, "/login", "POST", {"username": "olivia", "password": "demo-agent-pass"})
+    assert status == 200, body
+    return body["token"]
+
+
+def served_here(servers, token):
+    status, body = operator_api(servers, "/models", token=token)
+    assert status == 200, body
+    return body["served_here"]
+
+
+def wait_until_served(servers, token, name, seconds=15.0):
+    deadline = time.monotonic() + seconds
+    while served_here(servers, token) != name:
+        assert time.monotonic() < deadline, f"{name} was not served in {seconds} s"
+        time.sleep(0.25)
+    return time.monotonic()
+
+
+def test_a_model_deployed_on_one_instance_is_served_by_both_and_rolled_back_on_both(cluster, trained_model):
+    import shutil
+
+    tokens = {name: operator_token(cluster[name]) for name in ("a", "b")}
+    before = served_here(cluster["a"], tokens["a"])
+    assert served_here(cluster["b"], tokens["b"]) == before
+    new_model = "model-sharedbyinstances.tar.gz"  # only on instance a's disk: b must get it from the database
+    models_a = Path(cluster["a"].env["MODELS_DIR"])
+    models_a.mkdir(parents=True, exist_ok=True)
+    shutil.copy(trained_model, models_a / new_model)
+    status, body = operator_api(cluster["a"], "/deploy", "POST", {"model": new_model, "override": True},
+                                token=tokens["a"])
+    assert status == 200 and body["served"] == new_model, body
+    deployed = time.monotonic()
+    assert wait_until_served(cluster["b"], tokens["b"], new_model) - deployed < 10
+    assert "Hi" in said(cluster["b"], "hello", "after_deploy")  # b answers with it
+    status, body = operator_api(cluster["b"], "/rollback", "POST", {}, token=tokens["b"])
+    assert status == 200, body
+    rolled_back = time.monotonic()
+    assert wait_until_served(cluster["a"], tokens["a"], before) - rolled_back < 10
 
 
 def test_behind_the_documented_load_balancer_an_instance_can_stop(cluster, tmp_path):

@@ -86,7 +86,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
                          host=settings.host, rasa_port=settings.rasa_port, action_port=settings.action_port,
                          action_host=settings.action_host, parts=parts)
     print(f"Starting {', '.join(PART_NAMES[part] for part in parts)} (Ctrl-C stops them all) ...")
-    servers.start()
+    try:
+        servers.start()
+    except KeyboardInterrupt:  # SIGTERM or Ctrl-C while starting: start() stopped what it had started
+        print("Stopped during start-up.", flush=True)
+        return 0
     print(running_banner(servers, settings) if "rasa" in parts else role_banner(servers, settings), flush=True)
     try:
         return servers.supervise()  # restarts what crashes; SIGTERM or Ctrl-C stops all

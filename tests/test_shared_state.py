@@ -204,3 +204,42 @@ def test_serve_role_actions_runs_the_action_server_alone(tmp_path, db_url):
     finally:
         if serve.poll() is None:
             serve.kill()
+
+
+def test_a_copy_overtaken_by_another_instance_is_never_written_over_it(db_url, redis_url, monkeypatch):
+    from bot.runtime.persistent_store import StaleConversation
+
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    one, two = PersistentTrackerStore(DOMAIN, db_url=db_url), PersistentTrackerStore(DOMAIN, db_url=db_url)
+    tracker = DialogueStateTracker("raced", DOMAIN.slots)
+    tracker.update(UserUttered("hello", {"name": "greet", "confidence": 1.0}))
+    asyncio.run(one.save(tracker))
+    mine = asyncio.run(one.retrieve("raced"))
+    theirs = asyncio.run(two.retrieve("raced"))  # (without the lock, which is what forbids this)
+    theirs.update(SlotSet("language", "en"))
+    asyncio.run(two.save(theirs))
+    mine.update(SlotSet("language", "zh"))
+    with pytest.raises(StaleConversation):
+        asyncio.run(one.save(mine))
+    assert asyncio.run(one.retrieve("raced")).get_slot("language") == "en"  # read back, and saves again
+    again = asyncio.run(one.retrieve("raced"))
+    again.update(SlotSet("language", "zh"))
+    asyncio.run(one.save(again))
+    assert asyncio.run(two.retrieve("raced")).get_slot("language") == "zh"
+
+
+def test_a_compacted_copy_whose_turn_failed_is_still_checked(db_url, redis_url, monkeypatch):
+    """Compaction on load replaces the copy in memory; if that turn then fails before its
+    save, the copy must still be checked against the database on the next message."""
+    from tests.test_tracker_store import long_tracker
+
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    one = PersistentTrackerStore(DOMAIN, db_url=db_url, max_events=20, keep_events=10)
+    two = PersistentTrackerStore(DOMAIN, db_url=db_url, max_events=20, keep_events=10)
+    tracker = long_tracker(6)
+    asyncio.run(one.save(tracker))
+    asyncio.run(one.retrieve(tracker.sender_id))  # compacted in memory; the turn never saves
+    theirs = asyncio.run(two.retrieve(tracker.sender_id))
+    theirs.update(SlotSet("language", "en"))
+    asyncio.run(two.save(theirs))
+    assert asyncio.run(one.retrieve(tracker.sender_id)).get_slot("language") == "en"

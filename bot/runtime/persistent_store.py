@@ -38,8 +38,15 @@ from bot.settings import get_settings
 
 _APPEND = insert(ConversationEvent).values(sender_id=bindparam("sender"), seq=bindparam("seq"),
                                            data=bindparam("data"))
-_MOVE = (update(Conversation).where(Conversation.sender_id == bindparam("sender"))
+# Moves the conversation on only from where this copy left it: a copy another instance has
+# overtaken fails instead of overwriting (see StaleConversation).
+_MOVE = (update(Conversation).where(Conversation.sender_id == bindparam("sender"),
+                                    Conversation.next_seq == bindparam("expected"))
          .values(next_seq=bindparam("next_seq"), updated_at=bindparam("now")))
+
+
+class StaleConversation(RuntimeError):
+    """Another instance wrote to the conversation after this copy was read."""
 
 
 class _Live(_Stored):
@@ -73,6 +80,13 @@ class PersistentTrackerStore(CompactingTrackerStore):
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         await self.stream_events(tracker)
+        try:
+            self._write(tracker)
+        except Exception:  # memory no longer matches the database: read it back next time
+            self.trackers.pop(tracker.sender_id, None)
+            raise
+
+    def _write(self, tracker: DialogueStateTracker) -> None:
         live = self.trackers.get(tracker.sender_id)
         events = list(tracker.events)
         if live is not None and live.tracker is tracker and live.persisted >= 0:
@@ -122,10 +136,13 @@ class PersistentTrackerStore(CompactingTrackerStore):
             return
         rows = [{"sender": sender_id, "seq": live.next_seq + offset, "data": _dumps(event)}
                 for offset, event in enumerate(new)]
-        live.next_seq += len(new)
-        with session_scope(self.db_url) as session:
+        expected, live.next_seq = live.next_seq, live.next_seq + len(new)
+        with session_scope(self.db_url) as session:  # moved first: the row lock orders writers
+            moved = session.execute(_MOVE, {"sender": sender_id, "expected": expected, "next_seq": live.next_seq,
+                                            "now": utcnow()}).rowcount
+            if not moved:
+                raise StaleConversation(f"{sender_id} was written by another instance meanwhile")
             session.execute(_APPEND, rows)
-            session.execute(_MOVE, {"sender": sender_id, "next_seq": live.next_seq, "now": utcnow()})
 
     def _rebase(self, sender_id: Text, events: List[Event], live: _Live) -> None:
         """The tracker's events as the conversation's new base; the older ones go."""
@@ -136,17 +153,22 @@ class PersistentTrackerStore(CompactingTrackerStore):
         with session_scope(self.db_url) as session:
             session.execute(delete(ConversationEvent).where(ConversationEvent.sender_id == sender_id,
                                                             ConversationEvent.seq < base))
-            found = session.execute(update(Conversation).where(Conversation.sender_id == sender_id).values(
+            found = session.execute(update(Conversation).where(
+                Conversation.sender_id == sender_id, Conversation.next_seq == base).values(
                 base_seq=base, next_seq=live.next_seq, updated_at=utcnow())).rowcount
             if not found:
+                if session.get(Conversation, sender_id) is not None:
+                    raise StaleConversation(f"{sender_id} was written by another instance meanwhile")
                 session.add(Conversation(sender_id=sender_id, base_seq=base, next_seq=live.next_seq,
                                          updated_at=utcnow()))
             if rows:
                 session.execute(_APPEND, rows)
 
     def _stale(self, sender_id: Text, live: _Live) -> bool:
-        """Another instance has written to the conversation since this copy was saved."""
-        return live.persisted >= 0 and self._next_seq(sender_id) != live.next_seq
+        """Another instance has written to the conversation since this copy was read or saved
+        (whether or not the copy has been compacted since: `next_seq` is where it left the
+        database)."""
+        return self._next_seq(sender_id) != live.next_seq
 
     def _next_seq(self, sender_id: Text) -> int:
         with session_scope(self.db_url) as session:

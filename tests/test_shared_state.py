@@ -243,3 +243,20 @@ def test_a_compacted_copy_whose_turn_failed_is_still_checked(db_url, redis_url, 
     theirs.update(SlotSet("language", "en"))
     asyncio.run(two.save(theirs))
     assert asyncio.run(one.retrieve(tracker.sender_id)).get_slot("language") == "en"
+
+
+def test_only_well_formed_notices_from_redis_reach_the_consoles():
+    from bot.handoff.live import well_formed
+
+    assert well_formed('{"type": "ticket", "ticket_id": 7, "origin": "x"}') == {"type": "ticket", "ticket_id": 7,
+                                                                                "origin": "x"}
+    for bad in ('{"type": "session_ended"}', "[1, 2]", "not json", '{"type": "ticket", "ticket_id": "7"}',
+                '{"type": "message", "ticket_id": true}', b"\xff"):
+        assert well_formed(bad) is None, bad
+
+
+def test_a_model_name_with_a_trailing_newline_is_refused():
+    from bot.operator.model_store import valid_name
+
+    assert valid_name("model-abc.tar.gz") and not valid_name("model-abc.tar.gz\n")
+    assert not valid_name("../model-abc.tar.gz") and not valid_name("sub/model-abc.tar.gz")

@@ -62,8 +62,8 @@ class OutboundDispatcher:
         self._session = None
         self.extra_work = []  # coroutines run on every tick (e.g. batched welcomes)
         self.holder = instance_id()
-        self.active = not settings.shared  # alone, always; shared, once the lease is held
-        self._lease_checked_at: Optional[float] = None
+        self.active = not settings.shared  # alone, always; shared, while the lease is held
+        self._lease_task: Optional[asyncio.Task] = None
 
     async def open(self) -> None:
         import aiohttp
@@ -73,38 +73,44 @@ class OutboundDispatcher:
     async def start(self) -> None:
         await self.open()
         self._task = asyncio.create_task(self._run())
+        if self.settings.shared:
+            self._lease_task = asyncio.create_task(self._keep_the_lease())
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+        for task in (self._task, self._lease_task):
+            if task:
+                task.cancel()
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    pass
         if self._session:
             await self._session.close()
         if self.settings.shared and self.active:
             await asyncio.get_running_loop().run_in_executor(None, release, OUTBOX_LEASE, self.holder, self.db_url)
 
-    async def _holds_the_outbox(self) -> bool:
-        """Whether this dispatcher delivers now; the lease is renewed every lease period."""
-        if not self.settings.shared:
-            return True
+    async def _keep_the_lease(self) -> None:
+        """Takes or renews the "outbox" lease every lease period, on its own clock: a long
+        delivery pass must not let the lease run out while it is still sending."""
         loop = asyncio.get_running_loop()
         period = self.settings.scheduler_lease_seconds
-        if self._lease_checked_at is None or loop.time() - self._lease_checked_at >= period:
-            self._lease_checked_at = loop.time()
-            holding = await loop.run_in_executor(None, try_hold, OUTBOX_LEASE, self.holder, 3 * period, self.db_url)
+        while True:
+            try:
+                holding = await loop.run_in_executor(None, try_hold, OUTBOX_LEASE, self.holder, 3 * period,
+                                                     self.db_url)
+            except Exception:  # the database is unreachable: stop delivering, it cannot be recorded
+                logger.exception("outbox: could not renew the lease")
+                holding = False
             if holding != self.active:
                 logger.info("outbox: %s", "delivering (this instance holds the lease)" if holding
                             else "standing by (another instance delivers)")
             self.active = holding
-        return self.active
+            await asyncio.sleep(period)
 
     async def _run(self) -> None:
         while True:
             try:
-                if not await self._holds_the_outbox():
+                if not self.active:
                     await asyncio.sleep(self.interval)
                     continue
                 for work in self.extra_work:

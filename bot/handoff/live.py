@@ -70,7 +70,7 @@ class LiveUpdates:
             if url:
                 import redis
 
-                self._redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+                self._redis = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
             else:
                 self._redis = False
         return self._redis
@@ -120,11 +120,30 @@ class RedisRelay:
                 async for message in pubsub.listen():
                     if message.get("type") != "message":
                         continue
-                    notice = json.loads(message["data"])
-                    if notice.pop("origin", None) != self.own_origin:
+                    notice = well_formed(message["data"])
+                    if notice is not None and notice.pop("origin", None) != self.own_origin:
                         self.updates.deliver_here(notice)
         finally:
             await client.close()
+
+
+RELAYED_TYPES = ("changed", "ticket", "message")
+
+
+def well_formed(data: Any) -> Optional[Dict[str, Any]]:
+    """A notice as our processes publish it, or None: nothing else reaches a console (not
+    even a `session_ended`, which only this process's own login check may send)."""
+    try:
+        notice = json.loads(data)
+    except (TypeError, ValueError):
+        return None
+    if not isinstance(notice, dict) or notice.get("type") not in RELAYED_TYPES:
+        return None
+    ticket_id = notice.get("ticket_id")
+    if ticket_id is not None and (not isinstance(ticket_id, int) or isinstance(ticket_id, bool)):
+        return None
+    return {"type": notice["type"], **({"ticket_id": ticket_id} if ticket_id is not None else {}),
+            "origin": notice.get("origin")}
 
 
 # --- every process: committed ticket changes are relayed ---------------------------------------

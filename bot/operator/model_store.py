@@ -34,7 +34,7 @@ MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,190}\.tar\.gz$")
 
 
 def valid_name(name: object) -> bool:
-    return isinstance(name, str) and bool(MODEL_NAME.match(name)) and name == Path(name).name
+    return isinstance(name, str) and bool(MODEL_NAME.fullmatch(name)) and name == Path(name).name
 
 
 @contextmanager

@@ -12,12 +12,15 @@ Redis transaction (WATCH/MULTI, retried on conflict), with Rasa's own TicketLock
 from __future__ import annotations
 
 import json
+import logging
 from typing import Callable, Optional, Text, Tuple
 
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, LockError, LockStore, RedisLockStore
 
 from bot.settings import get_settings
+
+logger = logging.getLogger(__name__)
 
 # (the lock to store, or None to delete it; what the caller gets back)
 _Change = Callable[[Optional[TicketLock]], Tuple[Optional[TicketLock], object]]
@@ -26,11 +29,13 @@ _Change = Callable[[Optional[TicketLock]], Tuple[Optional[TicketLock], object]]
 class AtomicRedisLockStore(RedisLockStore):
     """Rasa's Redis lock store with every read-change-write of a lock made atomic."""
 
-    def __init__(self, url: str, socket_timeout: float = 10.0) -> None:
+    def __init__(self, url: str, socket_timeout: float = 2.0) -> None:
         import redis
 
         LockStore.__init__(self)
-        self.red = redis.Redis.from_url(url, socket_timeout=socket_timeout)
+        # Short timeouts: the calls run on the server's event loop, and a Redis that hangs
+        # should fail a message (503, retried by the platform) rather than freeze the server.
+        self.red = redis.Redis.from_url(url, socket_timeout=socket_timeout, socket_connect_timeout=1.0)
         self.key_prefix = "lock:"
 
     def _atomically(self, conversation_id: Text, change: _Change) -> object:
@@ -80,13 +85,18 @@ class AtomicRedisLockStore(RedisLockStore):
         self._atomically(conversation_id, finish)
 
     def cleanup(self, conversation_id: Text, ticket_number: int) -> None:
+        """After the message: the turn is saved already, so a Redis failure here must not
+        fail the message (its retry would run the turn again); the ticket expires anyway."""
         def finish_and_drop_if_idle(lock: Optional[TicketLock]):
             if lock is None:
                 return None, None
             lock.remove_ticket_for(ticket_number)
             return (lock if lock.is_someone_waiting() else None), None
 
-        self._atomically(conversation_id, finish_and_drop_if_idle)
+        try:
+            self._atomically(conversation_id, finish_and_drop_if_idle)
+        except Exception:
+            logger.warning("could not release the lock of %s (it expires by itself)", conversation_id, exc_info=True)
 
 
 class ConfiguredLockStore:

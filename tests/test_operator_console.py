@@ -189,6 +189,7 @@ def test_operator_edits_trains_tests_deploys_and_rolls_back_in_the_browser(opera
 
         # roll back to the model the server started with
         page.click("#tabs >> text=Train & deploy")
+        expect(page.locator("#model-result")).to_have_text("")  # the panel is drawn afresh: no old "Done"
         page.click("#rollback")
         expect(page.locator("#model-result")).to_contain_text("Done", timeout=60_000)
         assert OLD_GREETING in reply_to(operator_servers, "hello")

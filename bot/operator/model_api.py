@@ -141,7 +141,8 @@ def add_model_routes(blueprint: Blueprint, operator_only: Callable, settings: Se
         await asyncio.get_running_loop().run_in_executor(None, model_store.store, None, path)
         async with sync.lock:  # the row is written before the sync looks again
             served = served_model(request)
-            await deployment.hot_swap(request.app.ctx.agent, path)
+            if name != served:  # the model served already needs no second load
+                await deployment.hot_swap(request.app.ctx.agent, path)
             deployment.record(session, name, served, operator.username, "deploy", override and not passed)
             audit.record(session, operator, "model.deploy", name, {"previous": served, "tests_passed": passed,
                                                                    "override": override and not passed})
@@ -154,7 +155,8 @@ def add_model_routes(blueprint: Blueprint, operator_only: Callable, settings: Se
         async with sync.lock:  # the row is written before the sync looks again
             target = deployment.rollback_target(session)
             served = served_model(request)
-            await deployment.hot_swap(request.app.ctx.agent, model_file(settings, target))
+            if target != served:
+                await deployment.hot_swap(request.app.ctx.agent, model_file(settings, target))
             deployment.record(session, target, served, operator.username, "rollback", False)
             audit.record(session, operator, "model.rollback", target, {"previous": served})
             session.commit()

@@ -6,8 +6,9 @@ import asyncio
 import json
 import random
 import time
+import uuid
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Tuple
+from typing import Callable, Dict, List, Sequence, Tuple, Union
 
 import aiohttp
 import yaml
@@ -94,13 +95,18 @@ OUR_MIX = ["hello", "how many points do I have?", "any promotions?", "where is o
            "你好", "我有多少积分", "有什么活动", "{order}这单发了没", "thanks"]
 
 
-def our_requests(url: str, secret: str, groups: int = 10) -> Callable[[int, int], Request]:
+def our_requests(url: Union[str, Sequence[str]], secret: str, groups: int = 10,
+                 spread: str = "customer") -> Callable[[int, int], Request]:
     """Customers spread over `groups` groups and their private chats; linked members, so the
-    points and order answers hit the database."""
+    points and order answers hit the database. Given several instances' URLs, customer n
+    talks to instance n % count ("customer") or each message goes to the next instance,
+    as a round-robin load balancer would send them ("message")."""
     from bot.channels.contract import signed_headers
 
+    urls = [url] if isinstance(url, str) else list(url)
     rng = random.Random(7)
     customers = linked_customers()
+    run = uuid.uuid4().hex[:8]  # message ids unique across rounds against one database
 
     def make(customer: int, sent: int) -> Request:
         platform, user, order = customers[customer % len(customers)]
@@ -109,8 +115,9 @@ def our_requests(url: str, secret: str, groups: int = 10) -> Callable[[int, int]
         chat = {"id": f"load-group-{customer % groups}", "type": "group"} if in_group else {"id": user, "type": "private"}
         body = json.dumps({"type": "message", "platform": platform, "chat": chat,
                            "sender": {"id": user, "name": user},
-                           "message": {"id": f"{customer}-{sent}-{rng.random()}", "text": text,
+                           "message": {"id": f"{run}-{customer}-{sent}-{rng.random()}", "text": text,
                                        "mentions_bot": True}}, ensure_ascii=False).encode()
         headers = {"Content-Type": "application/json", **signed_headers(body, secret)}
-        return f"{url}/webhooks/community/webhook", body, headers
+        instance = customer + sent if spread == "message" else customer
+        return f"{urls[instance % len(urls)]}/webhooks/community/webhook", body, headers
     return make

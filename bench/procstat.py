@@ -19,12 +19,22 @@ def cpu_seconds(pids: Iterable[int]) -> float:
 
 
 def peak_rss_mb(pids: Iterable[int]) -> float:
+    """Peak resident memory (VmHWM), summed over `pids`."""
+    return round(_status_kb(pids, "VmHWM:") / 1024, 1)
+
+
+def _status_kb(pids: Iterable[int], field: str) -> int:
     total_kb = 0
     for pid in pids:
         try:
             for line in open(f"/proc/{pid}/status"):
-                if line.startswith("VmHWM:"):
+                if line.startswith(field):
                     total_kb += int(line.split()[1])
         except OSError:
             pass
-    return round(total_kb / 1024, 1)
+    return total_kb
+
+
+def rss_mb(pids: Iterable[int]) -> float:
+    """Resident memory now (VmRSS), summed over `pids`."""
+    return round(_status_kb(pids, "VmRSS:") / 1024, 1)

@@ -38,8 +38,8 @@ def _knob(name: str, default, quick):
 
 
 CONCURRENCY = _knob("BENCH_CONCURRENCY", 20, 20)
-ROUND_SECONDS = _knob("BENCH_ROUND_SECONDS", 20.0, 6.0)
-ROUNDS = _knob("BENCH_ROUNDS", 2, 1)
+ROUND_SECONDS = _knob("BENCH_ROUND_SECONDS", 15.0, 6.0)
+ROUNDS = _knob("BENCH_ROUNDS", 3, 1)
 LONG_MESSAGES = _knob("BENCH_LONG_MESSAGES", 500, 100)
 FANOUT_GROUPS = _knob("BENCH_FANOUT_GROUPS", 1000, 100)
 SKIP_TRAINING = _knob("BENCH_SKIP_TRAINING", 0, 1)  # 1: report no training time (quick runs)

@@ -35,18 +35,23 @@ class LoadResult:
                 "p99_ms": round(percentile(ms, 0.99), 1) if ms else None}
 
 
+async def post_ok(session: aiohttp.ClientSession, url: str, body: bytes, headers: Dict[str, str]) -> bool:
+    """One request; True if it was answered with 200 (any failure counts as an error)."""
+    try:
+        async with session.post(url, data=body, headers=headers) as response:
+            await response.read()
+            return response.status == 200
+    except Exception:
+        return False
+
+
 async def _customer(session: aiohttp.ClientSession, next_request: Callable[[int, int], Request], number: int,
                     warmup_until: float, stop_at: float, result: LoadResult) -> None:
     sent = 0
     while time.monotonic() < stop_at:
         url, body, headers = next_request(number, sent)
         started = time.monotonic()
-        try:
-            async with session.post(url, data=body, headers=headers) as response:
-                await response.read()
-                ok = response.status == 200
-        except Exception:
-            ok = False
+        ok = await post_ok(session, url, body, headers)
         finished = time.monotonic()
         if finished >= warmup_until:
             if ok:

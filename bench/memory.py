@@ -36,6 +36,7 @@ from typing import Any, Dict, List, Optional, Union
 import aiohttp
 
 from bench.common import SECRET, private_event, community_event, rasa_pid
+from bench.load import post_ok
 from bench.procstat import peak_rss_mb, rss_mb
 from bot.settings import PROJECT_ROOT
 
@@ -62,12 +63,7 @@ async def _drive(base_url: str, pid: int, seconds: float, concurrency: int, samp
                      community_event(text, person, f"mem-{run}-group-{number // PEOPLE_PER_GROUP}"))
             body = json.dumps(event, ensure_ascii=False).encode()
             headers = {"Content-Type": "application/json", **signed_headers(body, SECRET)}
-            try:
-                async with session.post(url, data=body, headers=headers) as response:
-                    await response.read()
-                    ok = response.status == 200
-            except Exception:
-                ok = False
+            ok = await post_ok(session, url, body, headers)
             state["messages" if ok else "errors"] += 1
         if number % 2 and not first_private:
             first_private.append(person)

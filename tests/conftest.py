@@ -46,11 +46,9 @@ def trained_model() -> Path:
 @pytest.fixture(scope="session")
 def servers_db(tmp_path_factory) -> str:
     """The database the end-to-end servers use: migrated and seeded, now."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'bot.db'}"
-    upgrade(url)
-    with session_scope(url) as db_session:
-        load_seed(db_session)
-    return url
+    from tests.e2e import seeded_database
+
+    return seeded_database(tmp_path_factory.mktemp("e2e"))
 
 
 TEST_SECRET = "test-secret-0123456789"

@@ -192,6 +192,20 @@ class Settings:
         default_factory=lambda: _env_int("HANDOFF_WAIT_NOTICE_MINUTES", 10)
     )
     agent_session_hours: int = field(default_factory=lambda: _env_int("AGENT_SESSION_HOURS", 12))
+    # Routing (bot/handoff/queue.py): open tickets an agent is given at most by
+    # auto-assignment; an "online" agent whose console has not been seen for this long is
+    # treated as away (closed the tab without going offline).
+    max_open_tickets_per_agent: int = field(default_factory=lambda: _env_int("MAX_OPEN_TICKETS_PER_AGENT", 5))
+    agent_presence_seconds: int = field(default_factory=lambda: _env_int("AGENT_PRESENCE_SECONDS", 120))
+    # First-response targets per priority, in minutes of business hours
+    sla_minutes_high: int = field(default_factory=lambda: _env_int("SLA_MINUTES_HIGH", 5))
+    sla_minutes_normal: int = field(default_factory=lambda: _env_int("SLA_MINUTES_NORMAL", 15))
+    sla_minutes_low: int = field(default_factory=lambda: _env_int("SLA_MINUTES_LOW", 60))
+    # How often the queue is swept: auto-assignment, SLA breaches, waiting notices
+    queue_sweep_seconds: int = field(default_factory=lambda: _env_int("QUEUE_SWEEP_SECONDS", 5))
+    # Satisfaction survey: how long a rating, then a comment, is accepted after asking
+    csat_answer_hours: int = field(default_factory=lambda: _env_int("CSAT_ANSWER_HOURS", 24))
+    csat_comment_minutes: int = field(default_factory=lambda: _env_int("CSAT_COMMENT_MINUTES", 30))
     # Announcements
     announcement_grace_seconds: int = field(
         default_factory=lambda: _env_int("ANNOUNCEMENT_GRACE_SECONDS", 900)

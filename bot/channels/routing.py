@@ -13,9 +13,12 @@ from typing import Any, Dict, Optional, Sequence, Tuple
 
 from bot.channels.contract import Event
 
-PERSONAL_INTENTS = frozenset({"check_points", "check_order", "link_account", "request_human"})
+# What only people handle (bot/handoff/queue.py) is personal too: it opens a ticket.
+SERVICE_INTENTS = frozenset({"complain", "return_refund", "change_order", "payment_issue"})
+PERSONAL_INTENTS = frozenset({"check_points", "check_order", "link_account", "request_human"}) | SERVICE_INTENTS
 PERSONAL_ENTITIES = frozenset({"order_number", "member_code", "phone_last4"})
-SHOP_INTENTS = frozenset({"check_points", "check_order", "ask_promotions", "link_account", "request_human"})
+SHOP_INTENTS = frozenset({"check_points", "check_order", "ask_promotions", "link_account",
+                          "request_human"}) | SERVICE_INTENTS
 SHOP_QUESTION_CONFIDENCE = 0.8
 
 # Responses that carry personal data or belong to linking: never shown in a group.
@@ -25,6 +28,9 @@ PRIVATE_RESPONSES = frozenset({
     "utter_invalid_member_code", "utter_invalid_phone_last4", "utter_link_success", "utter_link_wrong",
     "utter_link_locked", "utter_link_cancelled", "utter_already_linked", "utter_handoff_queued",
     "utter_handoff_already_waiting", "utter_member_promotions", "utter_no_member_promotions",
+    "utter_ticket_complain", "utter_ticket_return_refund", "utter_ticket_change_order", "utter_ticket_payment_issue",
+    "utter_ticket_order_checked", "utter_ticket_order_unverified", "utter_handoff_assigned",
+    "utter_handoff_nobody_online", "utter_offer_human_order_unknown",
 })
 
 

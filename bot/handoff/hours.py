@@ -41,3 +41,25 @@ class BusinessHours:
         if candidate <= local:
             candidate += timedelta(days=1)
         return candidate
+
+    def add_open_time(self, start: datetime, delta: timedelta) -> datetime:
+        """`start` plus `delta` of time the team is open: a first-response target of 15
+        minutes set ten minutes before closing ends five minutes after the next opening."""
+        moment = self.next_opening(start)
+        if self.opens is None:
+            return moment + delta
+        remaining = delta
+        while True:
+            closing = self._closing_after(moment)
+            if moment + remaining <= closing:
+                return moment + remaining
+            remaining -= closing - moment
+            moment = self.next_opening(closing)
+
+    def _closing_after(self, moment: datetime) -> datetime:
+        """The end of the open period `moment` (open) is in."""
+        local = moment.astimezone(ZoneInfo(self.timezone))
+        candidate = local.replace(hour=self.closes.hour, minute=self.closes.minute, second=0, microsecond=0)
+        if candidate <= local:
+            candidate += timedelta(days=1)
+        return candidate

@@ -5,15 +5,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
-from bot.db.models import Agent, Member, Ticket, TicketMessage
+from bot.db.models import Agent, AgentTeam, Member, Ticket, TicketMessage
 
 OPEN, RESOLVED = "open", "resolved"
-REASONS = ("customer_request", "fallback", "link_locked")
-VIEWS = ("unassigned", "mine", "open", "resolved")
+# customer_request: asked for a person; service_request: something only people handle
+# (complaint, refund ...); fallback: accepted the offer after unclear messages;
+# link_locked: too many wrong linking attempts; bot_failed: the bot could not do its part.
+REASONS = ("customer_request", "service_request", "fallback", "link_locked", "bot_failed")
+PRIORITY_RANK = {"high": 0, "normal": 1, "low": 2}
+VIEWS = ("unassigned", "mine", "team", "open", "resolved")
 
 # How far back (in Rasa events) a ticket's transcript reaches; the Rasa server sends the
 # action server this many recent events (bot/runtime/rasa_patches.py).
@@ -78,13 +82,19 @@ def open_ticket(session: Session, *, platform: str, user_id: str, conversation_i
 
 
 def queue_position(session: Session, ticket: Ticket) -> int:
-    """Place among open, unassigned tickets (0 once someone has it)."""
+    """Place in the ticket's team queue (1 = next): open, unassigned tickets of the same
+    team served before it, by priority, then by age (0 once someone has it)."""
     if ticket.status != OPEN or ticket.assignee_id is not None:
         return 0
-    return session.execute(
-        select(func.count()).select_from(Ticket).where(
-            Ticket.status == OPEN, Ticket.assignee_id.is_(None), Ticket.id <= ticket.id)
-    ).scalar_one()
+    rank = PRIORITY_RANK.get(ticket.priority, 1)
+    ahead_priorities = [p for p, r in PRIORITY_RANK.items() if r < rank]
+    same_team = Ticket.team_id == ticket.team_id if ticket.team_id is not None else Ticket.team_id.is_(None)
+    waiting = select(func.count()).select_from(Ticket).where(
+        Ticket.status == OPEN, Ticket.assignee_id.is_(None), same_team, Ticket.id != ticket.id)
+    ahead = session.execute(waiting.where(
+        Ticket.priority.in_(ahead_priorities) |
+        ((Ticket.priority == ticket.priority) & (Ticket.id < ticket.id)))).scalar_one()
+    return ahead + 1
 
 
 def add_message(session: Session, ticket: Ticket, author: str, text: str, now: datetime,
@@ -117,7 +127,7 @@ def _require_owner_or_unassigned(ticket: Ticket, agent: Agent) -> None:
 def assign(session: Session, ticket: Ticket, agent: Agent, now: datetime) -> None:
     _require_open(ticket)
     _require_owner_or_unassigned(ticket, agent)
-    ticket.assignee_id = agent.id
+    ticket.assignee_id, ticket.assigned_at = agent.id, now
     add_message(session, ticket, "event", f"assigned:{agent.display_name}", now, agent)
 
 
@@ -133,7 +143,7 @@ def transfer(session: Session, ticket: Ticket, agent: Agent, to: Agent, now: dat
     _require_owner_or_unassigned(ticket, agent)
     if not is_available_agent(to):
         raise TicketError(f"{to.username} is not an active agent", status=400)
-    ticket.assignee_id = to.id
+    ticket.assignee_id, ticket.assigned_at = to.id, now
     add_message(session, ticket, "event", f"transferred:{agent.display_name}->{to.display_name}", now, agent)
 
 
@@ -142,8 +152,9 @@ def reply(session: Session, ticket: Ticket, agent: Agent, text: str, now: dateti
     _require_open(ticket)
     _require_owner_or_unassigned(ticket, agent)
     if ticket.assignee_id is None:
-        ticket.assignee_id = agent.id
+        ticket.assignee_id, ticket.assigned_at = agent.id, now
     if ticket.first_agent_reply_at is None:
+        note_first_reply(ticket, now)
         ticket.first_agent_reply_at = now
     return add_message(session, ticket, "agent", text, now, agent)
 
@@ -176,17 +187,24 @@ def reopen(session: Session, ticket: Ticket, agent: Agent, now: datetime) -> Non
 
 
 def list_tickets(session: Session, view: str, agent: Agent, limit: int = 200) -> List[Ticket]:
+    """One console view; open tickets come most urgent first, then longest waiting. "team"
+    is the open tickets of the agent's teams (every team for an agent in none)."""
     if view not in VIEWS:
         raise TicketError(f"view must be one of {', '.join(VIEWS)}", status=400)
     query = select(Ticket)
     if view == "resolved":
         query = query.where(Ticket.status == RESOLVED).order_by(Ticket.resolved_at.desc())
     else:
-        query = query.where(Ticket.status == OPEN).order_by(Ticket.created_at)
+        urgency = case(PRIORITY_RANK, value=Ticket.priority, else_=1)
+        query = query.where(Ticket.status == OPEN).order_by(urgency, Ticket.created_at, Ticket.id)
         if view == "unassigned":
             query = query.where(Ticket.assignee_id.is_(None))
         elif view == "mine":
             query = query.where(Ticket.assignee_id == agent.id)
+        elif view == "team":
+            team_ids = session.execute(select(AgentTeam.team_id).where(AgentTeam.agent_id == agent.id)).scalars().all()
+            if team_ids:
+                query = query.where(Ticket.team_id.in_(team_ids))
     return list(session.execute(query.limit(limit)).scalars())
 
 
@@ -231,6 +249,33 @@ def fill_placeholders(text: str, ticket: Ticket, member: Optional[Member], tier_
     return text.replace("{customer_name}", name).replace("{member_tier}", tier_label)
 
 
+WARNING_SHARE = 0.25  # amber once a quarter of the target or less is left
+
+
+def sla_status(ticket: Ticket, now: datetime) -> Optional[Dict[str, object]]:
+    """The first-response clock as the console shows it: ok / warning / breached while
+    waiting; met / missed once answered; None for tickets without a target."""
+    if ticket.sla_due_at is None:
+        return None
+    due = ticket.sla_due_at
+    if ticket.first_agent_reply_at is not None:
+        state = "met" if ticket.first_agent_reply_at <= due else "missed"
+        return {"due_at": due.isoformat(), "state": state, "seconds_left": None}
+    if ticket.status != OPEN:
+        return {"due_at": due.isoformat(), "state": "closed", "seconds_left": None}
+    left = int((due - now).total_seconds())
+    target = max((due - ticket.created_at).total_seconds(), 1)
+    state = "breached" if left < 0 else "warning" if left <= target * WARNING_SHARE else "ok"
+    return {"due_at": due.isoformat(), "state": state, "seconds_left": left}
+
+
+
+def note_first_reply(ticket: Ticket, now: datetime) -> None:
+    """A first answer after the target is a breach too (the sweep may not have run yet)."""
+    if ticket.sla_due_at is not None and ticket.sla_breached_at is None and now > ticket.sla_due_at:
+        ticket.sla_breached_at = now
+
+
 def as_summary(ticket: Ticket, now: datetime, position: int = 0, group_title: Optional[str] = None) -> Dict[str, Any]:
     return {"id": ticket.id, "platform": ticket.platform, "user_id": ticket.user_id,
             "display_name": ticket.display_name, "member_id": ticket.member_id, "reason": ticket.reason,
@@ -240,4 +285,11 @@ def as_summary(ticket: Ticket, now: datetime, position: int = 0, group_title: Op
             "assignee": ticket.assignee.username if ticket.assignee else None,
             "created_at": ticket.created_at.isoformat(),
             "resolved_at": ticket.resolved_at.isoformat() if ticket.resolved_at else None,
-            "times": ticket_times(ticket, now), "queue_position": position}
+            "times": ticket_times(ticket, now), "queue_position": position,
+            "category": ticket.category, "priority": ticket.priority,
+            "team": {"key": ticket.team.key, "name": ticket.team.name} if ticket.team else None,
+            "order": {"number": ticket.order_number, "verified": ticket.order_verified} if ticket.order_number else None,
+            "sla": sla_status(ticket, now),
+            "sla_breached_at": ticket.sla_breached_at.isoformat() if ticket.sla_breached_at else None,
+            "csat": {"state": ticket.csat_state, "score": ticket.csat_score, "comment": ticket.csat_comment}
+            if ticket.csat_state else None}

@@ -1,4 +1,7 @@
-"""Message catalogs: one YAML file per language under locales/, same keys in each."""
+"""Message catalogs: YAML files per language under locales/, same keys in each language.
+
+`<lang>.yml` holds the shared texts; a concern may keep its own in `<concern>.<lang>.yml`
+(e.g. queue.en.yml and queue.zh.yml), merged in. A key defined twice is a defect."""
 from __future__ import annotations
 
 from functools import lru_cache
@@ -18,9 +21,15 @@ class MissingTranslation(KeyError):
 @lru_cache(maxsize=None)
 def catalog(language: str) -> Dict[str, str]:
     """The flattened catalog of one language ("points.reason.purchase" style keys)."""
-    path = LOCALES_DIR / f"{language}.yml"
-    with path.open(encoding="utf-8") as handle:
-        return _flatten(yaml.safe_load(handle) or {})
+    merged: Dict[str, str] = {}
+    for path in [LOCALES_DIR / f"{language}.yml", *sorted(LOCALES_DIR.glob(f"*.{language}.yml"))]:
+        with path.open(encoding="utf-8") as handle:
+            texts = _flatten(yaml.safe_load(handle) or {})
+        twice = sorted(set(texts) & set(merged))
+        if twice:
+            raise ValueError(f"{path.name} defines keys another catalog file already has: {twice[:5]}")
+        merged.update(texts)
+    return merged
 
 
 def _flatten(tree: Dict[str, Any], prefix: str = "") -> Dict[str, str]:

@@ -3,7 +3,8 @@ from bot.db.models.base import ORDER_STATUSES, TIERS, Base
 from bot.db.models.loyalty import (
     Member, ChatIdentity, PointsTransaction, Promotion, PromotionText, Order, OrderItem, OrderStatusEvent,
     LinkAttempt)
-from bot.db.models.handoff import Agent, AgentSession, LoginFailure, Ticket, TicketMessage, CannedReply
+from bot.db.models.handoff import (
+    Agent, AgentSession, LoginFailure, Ticket, TicketMessage, CannedReply, Team, AgentTeam, CategoryRoute, DbMutex)
 from bot.db.models.channels import (
     CommunityGroup, PendingWelcome, InboundEvent, OutboundMessage, PrivateChat, Continuation, ButtonPayload, ReplyUrl)
 from bot.db.models.announcements import Announcement, AnnouncementDelivery
@@ -17,4 +18,5 @@ __all__ = [
     "Ticket", "TicketMessage", "CannedReply", "CommunityGroup", "PendingWelcome", "InboundEvent",
     "OutboundMessage", "PrivateChat", "Continuation", "ButtonPayload", "ReplyUrl", "Announcement", "AnnouncementDelivery", "AuditEntry", "ModelJob", "ModelDeployment",
     "Conversation", "ConversationEvent", "ModelFile", "Lease",
+    "Team", "AgentTeam", "CategoryRoute", "DbMutex",
 ]

@@ -21,6 +21,56 @@ class Agent(Base):
     active = Column(Boolean, nullable=False, default=True)
     language = Column(String(8), nullable=True)  # console language; None = the browser's
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    # Routing: whether new tickets may be given to this agent, the languages they answer in
+    # ("zh,en"; empty = any), and when they last got one (round-robin order).
+    availability = Column(String(8), nullable=False, default="offline")  # online | away | offline
+    languages = Column(String(32), nullable=False, default="")
+    last_assigned_at = Column(UTCDateTime, nullable=True)
+    last_seen_at = Column(UTCDateTime, nullable=True)  # the console's last sign of life
+
+    teams = relationship("Team", secondary="agent_teams", order_by="Team.key", back_populates="agents")
+
+
+class Team(Base):
+    """A group of agents who take one kind of ticket (after-sales, orders, general ...)."""
+
+    __tablename__ = "teams"
+
+    id = Column(Integer, primary_key=True)
+    key = Column(String(32), nullable=False, unique=True)
+    name = Column(String(80), nullable=False)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+
+    agents = relationship("Agent", secondary="agent_teams", order_by="Agent.username", back_populates="teams")
+
+
+class AgentTeam(Base):
+    __tablename__ = "agent_teams"
+
+    agent_id = Column(Integer, ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True)
+    team_id = Column(Integer, ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True)
+
+
+class CategoryRoute(Base):
+    """Which team a ticket category goes to (an operator setting)."""
+
+    __tablename__ = "category_routes"
+
+    category = Column(String(32), primary_key=True)
+    team_id = Column(Integer, ForeignKey("teams.id", ondelete="CASCADE"), nullable=False)
+
+    team = relationship("Team")
+
+
+class DbMutex(Base):
+    """A row whose UPDATE serialises one kind of work across processes and instances:
+    the first statement of the transaction takes it (a row lock on PostgreSQL, the write
+    lock on SQLite), so e.g. two auto-assignments never both fill an agent's last slot."""
+
+    __tablename__ = "db_mutexes"
+
+    name = Column(String(64), primary_key=True)
+    touched_at = Column(UTCDateTime, nullable=True)
 
 
 class AgentSession(Base):
@@ -53,7 +103,8 @@ class Ticket(Base):
     """A conversation handed to people; while open, the bot stays silent in it."""
 
     __tablename__ = "tickets"
-    __table_args__ = (Index("ix_tickets_customer", "platform", "user_id", "status"),)
+    __table_args__ = (Index("ix_tickets_customer", "platform", "user_id", "status"),
+                      Index("ix_tickets_queue", "status", "assignee_id", "team_id"))
 
     id = Column(Integer, primary_key=True)
     platform = Column(String(32), nullable=False)
@@ -71,11 +122,28 @@ class Ticket(Base):
     first_agent_reply_at = Column(UTCDateTime, nullable=True)
     resolved_at = Column(UTCDateTime, nullable=True)
     waiting_notice_sent_at = Column(UTCDateTime, nullable=True)
+    # What it is about and who should take it (bot/handoff/queue.py)
+    category = Column(String(32), nullable=False, default="general")
+    priority = Column(String(8), nullable=False, default="normal")  # high | normal | low
+    team_id = Column(Integer, ForeignKey("teams.id", ondelete="SET NULL"), nullable=True)
+    order_number = Column(String(40), nullable=True)  # as the customer gave it
+    order_verified = Column(Boolean, nullable=True)  # True: the member's order; False: not theirs/unknown
+    assigned_at = Column(UTCDateTime, nullable=True)
+    # First-response target and, if it passed unanswered, when that was noticed
+    sla_due_at = Column(UTCDateTime, nullable=True)
+    sla_breached_at = Column(UTCDateTime, nullable=True)
+    # Satisfaction survey after resolution (bot/handoff/csat.py)
+    csat_state = Column(String(8), nullable=True)  # asked | rated | done | expired
+    csat_asked_at = Column(UTCDateTime, nullable=True)
+    csat_score = Column(Integer, nullable=True)  # 1-5
+    csat_comment = Column(Text, nullable=True)
+    csat_answered_at = Column(UTCDateTime, nullable=True)
 
     messages = relationship("TicketMessage", back_populates="ticket", order_by="TicketMessage.id",
                             cascade="all, delete-orphan")
     assignee = relationship("Agent")
     member = relationship("Member")
+    team = relationship("Team")
 
 
 class TicketMessage(Base):

@@ -26,23 +26,25 @@ def send_points(dispatcher: CollectingDispatcher, session: Session, member: Memb
 
 
 def send_orders(dispatcher: CollectingDispatcher, session: Session, member: Member,
-                number: Optional[str], language: str, settings: Settings) -> None:
+                number: Optional[str], language: str, settings: Settings) -> bool:
+    """The order asked for (or the recent ones); False when the number is not the member's."""
     timezone = member_timezone(member, settings)
     if number:
         order = find_member_order(session, member.id, number)
         if order is None:
             dispatcher.utter_message(response="utter_order_not_found", language=language,
                                      order_number=number)
-        else:
-            dispatcher.utter_message(response="utter_order_details", language=language,
-                                     details=order_details(order, language, timezone))
-        return
+            return False
+        dispatcher.utter_message(response="utter_order_details", language=language,
+                                 details=order_details(order, language, timezone))
+        return True
     orders = recent_orders(session, member.id, settings.recent_orders)
     if not orders:
         dispatcher.utter_message(response="utter_no_orders", language=language)
-        return
+        return True
     lines = "\n".join(order_line(order, language, timezone) for order in orders)
     dispatcher.utter_message(response="utter_recent_orders", language=language, orders=lines)
+    return True
 
 
 def pending_request(dispatcher: CollectingDispatcher, tracker: Tracker, session: Session,

@@ -51,7 +51,7 @@ import logging
 import weakref
 from typing import Any, Dict
 
-from bot.runtime import action_responses, dialogue_states, tracker_copy
+from bot.runtime import action_failures, action_responses, dialogue_states, tracker_copy
 
 _applied = False
 
@@ -70,6 +70,7 @@ def apply() -> None:
     _copy_for_debug_logs_only()
     _recent_events_to_action_server()
     _bound_action_calls()
+    action_failures.apply()
     _applied = True
 
 

@@ -231,3 +231,16 @@ def _wait_for_actions(servers) -> None:
         except Exception:
             time.sleep(0.3)
     raise AssertionError("the action server did not come back")
+
+
+def test_a_complaint_in_the_middle_of_linking_goes_to_a_person(servers, database):
+    user = fresh("linking")
+    asked = post_event(servers, message("/check_points", user))[1]
+    assert asked["replies"]  # the linking form asks for the member code
+    result = post_event(servers, message(intent("complain"), user))[1]
+    assert any("售后团队" in reply["text"] for reply in result["replies"])
+    ticket = ticket_of(database, "testchat", user)
+    assert (ticket.category, ticket.status) == ("complain", "open")
+    close_all_tickets(servers, database)
+    after = post_event(servers, message("/greet", user))[1]
+    assert after["status"] == "processed" and after["replies"]  # the form is over: a greeting is a greeting

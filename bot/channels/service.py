@@ -25,6 +25,7 @@ from bot.channels.private_reach import give_back_continuation, keep_for_private,
 from bot.channels.routing import PRIVATE_RESPONSES, Route, is_shop_question, route_message, strip_address
 from bot.db import session_scope
 from bot.db.types import utcnow
+from bot.handoff import csat
 from bot.handoff.live import LIVE
 from bot.db.models import Ticket
 from bot.handoff.tickets import add_message, open_ticket_brief
@@ -114,7 +115,12 @@ class CommunityService:
                 result = {"status": "handed_off", "replies": []}
                 finish(session, key, result, claimed.since)
                 return result
+            survey = None if in_group else csat.pending(session, event.platform, event.sender.id, text, utcnow(),
+                                                         self.settings)
         try:
+            answered = await self._answer_survey(survey, event, agent, text, key, claimed.since) if survey else None
+            if answered is not None:
+                return answered
             result = await self._converse(event, agent, text, addressed, language, answer_questions)
         except BaseException:
             with session_scope(self.db_url) as session:  # let a retry answer it
@@ -132,6 +138,22 @@ class CommunityService:
                 stored = stored_response(session, key)
                 return {**(stored or {"replies": []}), "status": "duplicate"}
             enqueue(session, event.platform, [outbound(reply, event) for reply in result["replies"]], self.settings)
+        return result
+
+    async def _answer_survey(self, survey: csat.Survey, event: Event, agent: Any, text: str, key: MessageKey,
+                             since) -> Optional[Dict[str, Any]]:
+        """A reply to the satisfaction survey (bot/handoff/csat.py) is answered here, stored and
+        queued like any answer; None lets the message go on to the bot (a new question)."""
+        parse_data = await self.parse_cache.parse(agent, text) if csat.needs_parse(survey, text) else None
+        with session_scope(self.db_url) as session:
+            replies = csat.answer(session, survey, text, utcnow(), parse_data)
+            if replies is None:
+                return None
+            result = {"status": "processed", "replies": replies}
+            if not finish(session, key, result, since):  # another attempt answered it: its answer stands
+                session.rollback()
+                return {**(stored_response(session, key) or {"replies": []}), "status": "duplicate"}
+            enqueue(session, event.platform, [outbound(reply, event) for reply in replies], self.settings)
         return result
 
     async def _converse(self, event: Event, agent: Any, text: str, addressed: bool,

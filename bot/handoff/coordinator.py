@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationPaused, ConversationResumed
@@ -17,6 +17,7 @@ from bot.channels.outbound import enqueue, wants_outbox
 from bot.db import session_scope
 from bot.db.models import Ticket
 from bot.db.types import utcnow
+from bot.handoff import csat
 from bot.handoff.live import LIVE
 from bot.handoff.tickets import add_message, check_can_act, claim_waiting_notice, resolve, unanswered_for
 from bot.settings import Settings
@@ -31,13 +32,13 @@ def render_response(rasa_agent: Any, name: str, language: str, **params: Any) ->
 
 
 def send_to_customer(session, ticket: Ticket, text: str, settings: Settings, in_group: bool = False,
-                     mention: bool = True) -> str:
+                     mention: bool = True, buttons: Optional[List[Dict[str, str]]] = None) -> str:
     """Queues `text` for the customer's chat; returns "queued" or "no_channel"."""
     if in_group and ticket.origin_chat_id:
         destination = {"type": "group", "chat_id": ticket.origin_chat_id}
     else:
         destination = {"type": "private", "user_id": ticket.user_id}
-    payload: Dict[str, Any] = {"destination": destination, "text": text, "buttons": [],
+    payload: Dict[str, Any] = {"destination": destination, "text": text, "buttons": buttons or [],
                                "platform": ticket.platform, "ticket_id": ticket.id}
     if destination["type"] == "group" and mention:
         payload["mention"] = {"id": ticket.user_id, "name": ticket.display_name or ticket.user_id}
@@ -72,7 +73,19 @@ async def resolve_and_hand_back(session, ticket: Ticket, agent, rasa_agent: Any,
     resolve(session, ticket, agent, utcnow())
     add_message(session, ticket, "bot", text, utcnow())
     send_to_customer(session, ticket, text, settings)
+    ask_satisfaction(session, ticket, settings)
     return text
+
+
+def ask_satisfaction(session, ticket: Ticket, settings: Settings) -> bool:
+    """The survey, after the hand-back message, in the customer's private chat only (never the
+    group) and once per ticket: a reopened ticket resolved again is not asked again."""
+    if not csat.can_ask(session, ticket, settings) or not csat.claim_asking(session, ticket, utcnow()):
+        return False
+    text = csat.question(ticket.language)
+    send_to_customer(session, ticket, text, settings, buttons=csat.rating_buttons())
+    add_message(session, ticket, "bot", text, utcnow())
+    return True
 
 
 async def _resume(rasa_agent: Any, conversation_id: str, text: str) -> None:

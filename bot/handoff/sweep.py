@@ -14,6 +14,7 @@ from typing import Any, List, Optional
 from bot.db import session_scope
 from bot.db.types import utcnow
 from bot.handoff.coordinator import tell_waiting_customers
+from bot.handoff import csat
 from bot.handoff.live import LIVE
 from bot.handoff.queue import assign_waiting, record_breaches
 from bot.settings import Settings
@@ -29,11 +30,12 @@ class SweepResult:
 
 
 def sweep_routing(settings: Settings, db_url: Optional[str] = None) -> SweepResult:
-    """Assignment and SLA breaches, in one short transaction."""
+    """Assignment, SLA breaches and expired surveys, in one short transaction."""
     with session_scope(db_url) as session:
         now = utcnow()
         assigned = [ticket.id for ticket in assign_waiting(session, now, settings)]
         breaches = [(ticket.id, ticket.team_id, ticket.priority) for ticket in record_breaches(session, now)]
+        csat.expire(session, now, settings)  # the console shows surveys nobody will answer as closed
     for ticket_id in assigned:
         LIVE.publish({"type": "ticket", "ticket_id": ticket_id})
     for ticket_id, team_id, priority in breaches:

@@ -89,3 +89,51 @@ def test_conversations_nobody_spoke_in_for_the_retention_period_are_purged(db_ur
         assert purged.attempts == 1
         assert session.execute(select(func.count()).select_from(ConversationEvent)).scalar() == 0
         assert session.execute(select(func.count()).select_from(Conversation)).scalar() == 0
+
+
+def test_a_new_conversation_is_written_once_with_its_first_turn(db_url):
+    """Rasa saves the empty tracker it creates and then the turn; here only the turn is
+    written, in one transaction, and the result reads back the same."""
+    from rasa.shared.core.events import UserUttered
+    from sqlalchemy import event
+
+    from bot.db.session import get_engine
+
+    first = store(db_url)
+    writes = []
+
+    def count_writes(conn, cursor, statement, *args):
+        if statement.split(None, 1)[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+            writes.append(statement.split(None, 1)[0].upper())
+
+    event.listen(get_engine(db_url), "before_cursor_execute", count_writes)
+    try:
+        tracker = asyncio.run(first.get_or_create_tracker("newcomer"))
+        assert writes == []  # created in memory only
+        tracker.update(UserUttered("hello", {"name": "greet", "confidence": 1.0}))
+        asyncio.run(first.save(tracker))
+    finally:
+        event.remove(get_engine(db_url), "before_cursor_execute", count_writes)
+    assert writes == ["INSERT", "INSERT"]  # the conversation row, then its events in one statement
+    again = asyncio.run(store(db_url).retrieve("newcomer"))
+    assert described(again) == described(tracker)
+
+
+def test_two_stores_creating_one_conversation_do_not_overwrite_each_other(db_url):
+    from rasa.shared.core.events import UserUttered
+
+    from bot.runtime.persistent_store import StaleConversation
+
+    one, two = store(db_url), store(db_url)
+    mine = asyncio.run(one.get_or_create_tracker("both"))
+    theirs = asyncio.run(two.get_or_create_tracker("both"))
+    theirs.update(UserUttered("first", {"name": "greet", "confidence": 1.0}))
+    asyncio.run(two.save(theirs))
+    mine.update(UserUttered("second", {"name": "thank", "confidence": 1.0}))
+    try:
+        asyncio.run(one.save(mine))
+        raise AssertionError("the second creator overwrote the first")
+    except StaleConversation:
+        pass
+    reread = asyncio.run(one.retrieve("both"))
+    assert reread.latest_message.text == "first"

@@ -26,9 +26,11 @@ from collections import OrderedDict
 from typing import Any, Dict, Iterable, List, Optional, Text
 
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import Event
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.events import ActionExecuted, Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from bot.db import session_scope
 from bot.db.models import Conversation, ConversationEvent
@@ -45,6 +47,9 @@ _MOVE = (update(Conversation).where(Conversation.sender_id == bindparam("sender"
          .values(next_seq=bindparam("next_seq"), updated_at=bindparam("now")))
 
 
+REBASE, NEW = -1, -2
+
+
 class StaleConversation(RuntimeError):
     """Another instance wrote to the conversation after this copy was read."""
 
@@ -55,7 +60,9 @@ class _Live(_Stored):
     def __init__(self, tracker: DialogueStateTracker, domain: Domain, saved_events: int, persisted: int,
                  next_seq: int) -> None:
         super().__init__(tracker, domain, saved_events)
-        self.persisted = persisted  # events of `tracker` already written (-1: write it all as a new base)
+        # events of `tracker` already written (REBASE: write it all as a new base; NEW: and
+        # the conversation is not in the database yet)
+        self.persisted = persisted
         self.next_seq = next_seq
 
 
@@ -78,6 +85,16 @@ class PersistentTrackerStore(CompactingTrackerStore):
 
     # --- Rasa's TrackerStore interface --------------------------------------------------------
 
+    async def create_tracker(self, sender_id: Text, append_action_listen: bool = True) -> DialogueStateTracker:
+        """A new conversation stays in memory until its first turn is saved: Rasa would save
+        the empty tracker here and the turn a moment later, two transactions for every new
+        conversation where one does (a turn that fails leaves nothing to save anyway)."""
+        tracker = self.init_tracker(sender_id)
+        if append_action_listen:
+            tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
+        self._keep(sender_id, _Live(tracker, self.domain, 0, NEW, 0))
+        return tracker
+
     async def save(self, tracker: DialogueStateTracker) -> None:
         await self.stream_events(tracker)
         try:
@@ -92,9 +109,13 @@ class PersistentTrackerStore(CompactingTrackerStore):
         if live is not None and live.tracker is tracker and live.persisted >= 0:
             self._append(tracker.sender_id, events[live.persisted:], live)
         else:
+            is_new = live is not None and live.persisted == NEW
             next_seq = live.next_seq if live is not None else self._next_seq(tracker.sender_id)
             live = _Live(tracker, self.domain, len(events), 0, next_seq)
-            self._rebase(tracker.sender_id, events, live)
+            if is_new:
+                self._insert(tracker.sender_id, events, live)
+            else:
+                self._rebase(tracker.sender_id, events, live)
         live.saved_events = live.persisted = len(events)
         self._keep(tracker.sender_id, live)
 
@@ -113,7 +134,7 @@ class PersistentTrackerStore(CompactingTrackerStore):
         tracker = await super().retrieve(sender_id)  # compacts / rebuilds: may replace the object
         stored = self.trackers.get(sender_id)
         if stored is not live:  # replaced: written as a new base at the next save
-            self.trackers[sender_id] = _Live(stored.tracker, stored.domain, stored.saved_events, -1,
+            self.trackers[sender_id] = _Live(stored.tracker, stored.domain, stored.saved_events, REBASE,
                                              live.next_seq)
         return tracker
 
@@ -143,6 +164,20 @@ class PersistentTrackerStore(CompactingTrackerStore):
             if not moved:
                 raise StaleConversation(f"{sender_id} was written by another instance meanwhile")
             session.execute(_APPEND, rows)
+
+    def _insert(self, sender_id: Text, events: List[Event], live: _Live) -> None:
+        """A conversation's first save; another instance that created it meanwhile wins."""
+        rows = [{"sender": sender_id, "seq": offset, "data": _dumps(event)} for offset, event in enumerate(events)]
+        live.next_seq = len(events)
+        try:
+            with session_scope(self.db_url) as session:
+                session.add(Conversation(sender_id=sender_id, base_seq=0, next_seq=live.next_seq,
+                                         updated_at=utcnow()))
+                session.flush()
+                if rows:
+                    session.execute(_APPEND, rows)
+        except IntegrityError as error:
+            raise StaleConversation(f"{sender_id} was created by another instance meanwhile") from error
 
     def _rebase(self, sender_id: Text, events: List[Event], live: _Live) -> None:
         """The tracker's events as the conversation's new base; the older ones go."""

@@ -2,6 +2,10 @@
 
 Reports, per language: intent accuracy on in-scope messages, the share of out-of-scope
 messages (labelled nlu_fallback) that end in nlu_fallback, and the remaining confusions.
+Also: accuracy on the four service-request intents alone, and for shop problems that no
+intent handles (tests/nlu/unhandled_<lang>.yml, a separate held-out set) the share that
+ends in fallback or with a person (request_human or a service ticket), never in a
+confident self-service answer.
 """
 from __future__ import annotations
 
@@ -15,7 +19,12 @@ from typing import Dict, List, Tuple
 from bot.settings import PROJECT_ROOT
 
 HELDOUT_DIR = PROJECT_ROOT / "tests" / "nlu"
+UNHANDLED_GLOB = "unhandled_*.yml"
 FALLBACK = "nlu_fallback"
+# The intents that open a ticket for a human agent (data/rules/service_requests.yml).
+SERVICE_INTENTS = ("complain", "return_refund", "change_order", "payment_issue")
+# Acceptable ends for a shop problem we have no intent for: no confident self-service answer.
+FALLBACK_OR_PERSON = {FALLBACK, "out_of_scope", "request_human", *SERVICE_INTENTS}
 
 
 @dataclass
@@ -26,6 +35,11 @@ class LanguageReport:
     out_of_scope: int = 0
     out_of_scope_to_fallback: int = 0
     confusions: List[Tuple[str, str, str]] = field(default_factory=list)  # text, expected, got
+    service: int = 0  # held-out messages of the four service-request intents
+    service_correct: int = 0
+    unhandled: int = 0  # shop problems no intent handles (unhandled_<lang>.yml)
+    unhandled_to_fallback_or_person: int = 0
+    unhandled_misses: List[Tuple[str, str]] = field(default_factory=list)  # text, got
 
     @property
     def intent_accuracy(self) -> float:
@@ -35,9 +49,19 @@ class LanguageReport:
     def fallback_rate(self) -> float:
         return self.out_of_scope_to_fallback / self.out_of_scope if self.out_of_scope else 0.0
 
+    @property
+    def service_accuracy(self) -> float:
+        return self.service_correct / self.service if self.service else 0.0
+
+    @property
+    def unhandled_rate(self) -> float:
+        return self.unhandled_to_fallback_or_person / self.unhandled if self.unhandled else 0.0
+
     def as_dict(self) -> Dict:
         return {**asdict(self), "intent_accuracy": round(self.intent_accuracy, 4),
-                "out_of_scope_fallback_rate": round(self.fallback_rate, 4)}
+                "out_of_scope_fallback_rate": round(self.fallback_rate, 4),
+                "service_intent_accuracy": round(self.service_accuracy, 4),
+                "unhandled_fallback_or_person_rate": round(self.unhandled_rate, 4)}
 
 
 def load_examples(path: Path) -> List[Tuple[str, str]]:
@@ -46,6 +70,11 @@ def load_examples(path: Path) -> List[Tuple[str, str]]:
 
     data = load_data(str(path))
     return [(message.get("text"), message.get("intent")) for message in data.intent_examples]
+
+
+async def _intent(agent, text: str) -> str:
+    parsed = await agent.parse_message(text)
+    return (parsed.get("intent") or {}).get("name")
 
 
 async def _evaluate(model: Path) -> Dict[str, LanguageReport]:
@@ -57,16 +86,28 @@ async def _evaluate(model: Path) -> Dict[str, LanguageReport]:
         language = path.stem.split("_", 1)[1]
         report = reports.setdefault(language, LanguageReport(language))
         for text, expected in load_examples(path):
-            parsed = await agent.parse_message(text)
-            got = (parsed.get("intent") or {}).get("name")
+            got = await _intent(agent, text)
             if expected == FALLBACK:
                 report.out_of_scope += 1
                 report.out_of_scope_to_fallback += got == FALLBACK
             else:
                 report.in_scope += 1
                 report.in_scope_correct += got == expected
+            if expected in SERVICE_INTENTS:
+                report.service += 1
+                report.service_correct += got == expected
             if got != expected:
                 report.confusions.append((text, expected, got))
+    for path in sorted(HELDOUT_DIR.glob(UNHANDLED_GLOB)):
+        language = path.stem.split("_", 1)[1]
+        report = reports.setdefault(language, LanguageReport(language))
+        for text, _ in load_examples(path):
+            got = await _intent(agent, text)
+            report.unhandled += 1
+            if got in FALLBACK_OR_PERSON:
+                report.unhandled_to_fallback_or_person += 1
+            else:
+                report.unhandled_misses.append((text, got))
     return reports
 
 
@@ -79,6 +120,10 @@ def print_reports(reports: Dict[str, LanguageReport]) -> None:
     for report in reports.values():
         print(f"{report.language:<9}{report.in_scope:>9}{report.intent_accuracy:>10.3f}"
               f"{report.out_of_scope:>14}{report.fallback_rate:>13.3f}")
+    print(f"\n{'language':<9}{'service':>9}{'accuracy':>10}{'unhandled':>14}{'to fallback/person':>20}")
+    for report in reports.values():
+        print(f"{report.language:<9}{report.service:>9}{report.service_accuracy:>10.3f}"
+              f"{report.unhandled:>14}{report.unhandled_rate:>20.3f}")
     for report in reports.values():
         if report.confusions:
             counts = Counter((expected, got) for _, expected, got in report.confusions)
@@ -86,6 +131,13 @@ def print_reports(reports: Dict[str, LanguageReport]) -> None:
             for (expected, got), count in counts.most_common():
                 examples = [text for text, e, g in report.confusions if (e, g) == (expected, got)][:3]
                 print(f"  {expected} -> {got}: {count}  e.g. {examples}")
+    for report in reports.values():
+        if report.unhandled_misses:
+            counts = Counter(got for _, got in report.unhandled_misses)
+            print(f"\n{report.language} unhandled shop problems answered as (should be fallback or a person):")
+            for got, count in counts.most_common():
+                examples = [text for text, g in report.unhandled_misses if g == got][:3]
+                print(f"  -> {got}: {count}  e.g. {examples}")
 
 
 def write_json(reports: Dict[str, LanguageReport], path: Path) -> None:

@@ -20,3 +20,20 @@ def test_chinese_intent_accuracy(reports):
 @pytest.mark.parametrize("language", ["en", "zh"])
 def test_out_of_scope_messages_end_in_fallback(reports, language):
     assert reports[language].fallback_rate >= 0.90, reports[language].confusions
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_service_request_intents_are_recognised(reports, language):
+    """complain, return_refund, change_order, payment_issue: each opens a ticket for a person."""
+    report = reports[language]
+    assert report.service >= 48, "too few held-out service requests"
+    misses = [c for c in report.confusions if c[1] in ("complain", "return_refund", "change_order", "payment_issue")]
+    assert report.service_accuracy >= 0.90, misses
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_unhandled_shop_problems_end_in_fallback_or_with_a_person(reports, language):
+    """Shop questions no intent handles must not get a confident self-service answer."""
+    report = reports[language]
+    assert report.unhandled >= 15, "the unhandled held-out set is missing"
+    assert report.unhandled_rate >= 0.80, report.unhandled_misses

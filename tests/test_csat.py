@@ -175,3 +175,14 @@ def test_button_payloads_fit_every_platform():
         assert len(each["payload"].encode()) + 1 + MAC_LENGTH <= MAX_CALLBACK_DATA_BYTES
         assert rating(each["title"]) == rating(each["payload"])  # WeCom: the title typed back
         json.loads(each["payload"][len("/csat"):])
+
+
+def test_a_complaint_after_the_rating_is_the_comment_not_a_new_ticket():
+    from bot.handoff.csat import is_new_question
+
+    def parsed(name):
+        return {"intent": {"name": name, "confidence": 0.97}}
+
+    assert is_new_question(parsed("ask_promotions")) and is_new_question(parsed("check_points"))
+    assert not is_new_question(parsed("complain")) and not is_new_question(parsed("return_refund"))
+    assert not is_new_question({"intent": {"name": "ask_promotions", "confidence": 0.5}})

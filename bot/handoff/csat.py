@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from bot.channels.outbound import wants_outbox
 from bot.channels.private_reach import OPEN as CHAT_OPEN
-from bot.channels.routing import is_shop_question
+from bot.channels.routing import SERVICE_INTENTS, is_shop_question
 from bot.db.models import PrivateChat, Ticket
 from bot.handoff.live import LIVE
 from bot.handoff.tickets import add_message
@@ -137,11 +137,18 @@ def answer(session: Session, survey: Survey, text: str, now: datetime,
         return _rate(session, survey, score, now)
     if is_skip(text):
         return _finish(session, survey, None, now, t("csat.thanks", survey.language))
-    if parse_data is not None and is_shop_question(parse_data):
+    if parse_data is not None and is_new_question(parse_data):
         _close(session, survey.ticket_id, RATED, DONE)
         return None
     comment = text.strip()[:MAX_COMMENT]
     return _finish(session, survey, comment, now, t("csat.thanks_comment", survey.language))
+
+
+def is_new_question(parse_data: Dict[str, Any]) -> bool:
+    """A confident question for the bot; a complaint or refund wish written in reply to
+    "anything to add?" is feedback on the help just given, so it stays the comment."""
+    intent = (parse_data.get("intent") or {}).get("name")
+    return is_shop_question(parse_data) and intent not in SERVICE_INTENTS
 
 
 def rating(text: str) -> Optional[int]:

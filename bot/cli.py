@@ -224,35 +224,62 @@ def _new_password(args: argparse.Namespace) -> str:
     return password
 
 
+def _codes(value: Optional[str]) -> Optional[List[str]]:
+    """"after_sales,general" -> ["after_sales", "general"]; "" -> [] (none); None -> not given."""
+    return None if value is None else [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _skills(agent) -> str:
+    """What the queue routes an agent's tickets by (operators take none)."""
+    from bot.handoff.queue import agent_languages
+
+    teams = ",".join(team.key for team in agent.teams) or "(every team)"
+    return f"teams: {teams}  languages: {','.join(agent_languages(agent)) or '(any)'}"
+
+
+def _agent_line(agent) -> str:
+    state = "active" if agent.active else "disabled"
+    line = f"{agent.username:<20} {agent.display_name:<24} {agent.role:<9} {state:<8}"
+    return f"{line} {_skills(agent)}" if agent.role == "agent" else line.rstrip()
+
+
 def cmd_agents(args: argparse.Namespace) -> int:
-    """Create, disable, enable and list agent accounts; change a password."""
+    """Create, disable, enable and list agent accounts; change a password; set an agent's
+    teams and languages (what the queue routes tickets by)."""
     from sqlalchemy import select
 
     from bot.db import session_scope
     from bot.db.models import Agent
     from bot.handoff.agents import create_agent, set_active, set_password
+    from bot.operator.teams import set_agent_skills
 
     with session_scope() as session:
         if args.action == "list":
             for agent in session.execute(select(Agent).order_by(Agent.username)).scalars():
-                state = "active" if agent.active else "disabled"
-                print(f"{agent.username:<20} {agent.display_name:<24} {agent.role:<9} {state}")
+                print(_agent_line(agent))
             return 0
         if not args.username:
             print("error: give the agent's username", file=sys.stderr)
             return 2
+        teams, languages = _codes(args.teams), _codes(args.languages)
         try:
             if args.action == "create":
                 create_agent(session, args.username, args.name or args.username, _new_password(args), args.language,
                              role=args.role)
+                if teams is not None or languages is not None:
+                    set_agent_skills(session, None, args.username, teams, languages)
                 print(f"Created agent {args.username}.")
+            elif args.action == "set-teams":
+                agent = set_agent_skills(session, None, args.username, teams, languages)
+                print(f"{args.username}: {_skills(agent)}")
             elif args.action == "passwd":
                 set_password(session, args.username, _new_password(args))
                 print(f"Changed the password of {args.username}; their open sessions were ended.")
             else:
                 set_active(session, args.username, args.action == "enable")
                 print(f"Agent {args.username} is now {'active' if args.action == 'enable' else 'disabled'}.")
-        except ValueError as exc:
+        except ValueError as exc:  # TeamError too: nothing of the command is kept
+            session.rollback()
             print(f"error: {exc}", file=sys.stderr)
             return 1
     return 0
@@ -308,7 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
     chat.set_defaults(func=cmd_chat)
     sub.add_parser("nlu-report", help="rasa test nlu on the held-out split").set_defaults(func=cmd_nlu_report)
     agents = sub.add_parser("agents", help="manage agent console accounts")
-    agents.add_argument("action", choices=["create", "passwd", "disable", "enable", "list"])
+    agents.add_argument("action", choices=["create", "passwd", "disable", "enable", "list", "set-teams"])
     agents.add_argument("username", nargs="?")
     agents.add_argument("--name", help="display name (create)")
     agents.add_argument("--language", choices=["en", "zh"], help="console language (create)")
@@ -316,6 +343,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="agent (hand-off console) or operator (announcements, content)")
     agents.add_argument("--password-stdin", action="store_true",
                         help="read the (new) password from standard input (create, passwd)")
+    agents.add_argument("--teams", help="create, set-teams: the agent's teams, comma-separated keys "
+                                        "(e.g. after_sales,general; \"\" for none = every team)")
+    agents.add_argument("--languages", help="create, set-teams: the languages the agent answers in, "
+                                            "comma-separated (zh,en; \"\" for any)")
     agents.set_defaults(func=cmd_agents)
     from bot.announcements.cli import register as register_announcements
 

@@ -38,6 +38,7 @@ SEED_FILE = PROJECT_ROOT / "data" / "demo" / "seed.yml"
 _DEMO_TABLES = (
     models.CannedReply,
     models.AgentSession,
+    models.AgentTeam,
     models.Agent,
     models.LinkAttempt,
     models.OrderStatusEvent,
@@ -86,14 +87,33 @@ def load_seed(session: Session, path: Path = SEED_FILE, now: Optional[datetime] 
         session.add(_promotion(raw, now))
         counts["promotions"] += 1
     for raw in data.get("agents", []):
-        create_agent(session, raw["username"], raw["display_name"], demo_agent_password(), raw.get("language"),
-                     role=raw.get("role", "agent"))
+        _add_agent(session, raw)
         counts["agents"] = counts.get("agents", 0) + 1
     for raw in data.get("canned_replies", []):
         for language, text in raw["texts"].items():
             session.add(models.CannedReply(key=raw["key"], language=language, title=text["title"], text=text["text"]))
     session.flush()
     return counts
+
+
+def _add_agent(session: Session, raw: Dict[str, Any]) -> None:
+    """A demo account; agents also get the teams and languages the queue routes by."""
+    agent = create_agent(session, raw["username"], raw["display_name"], demo_agent_password(), raw.get("language"),
+                         role=raw.get("role", "agent"))
+    languages = list(raw.get("languages", []))
+    unknown = [code for code in languages if code not in LANGUAGES]
+    if unknown:
+        raise SeedError(f"agent {agent.username}: unknown language {unknown[0]!r}")
+    agent.languages = ",".join(languages)
+    agent.teams = [_team(session, key, agent.username) for key in raw.get("teams", [])]
+
+
+def _team(session: Session, key: str, username: str) -> models.Team:
+    team = session.execute(select(models.Team).where(models.Team.key == key)).scalar_one_or_none()
+    if team is None:
+        raise SeedError(f"agent {username}: no team {key!r} (the teams come with the database migrations; an "
+                        f"operator may have deleted this one)")
+    return team
 
 
 def _days(now: datetime, offset: int) -> datetime:

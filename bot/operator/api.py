@@ -22,6 +22,8 @@ from bot.operator.content_api import add_content_routes, error_json
 from bot.operator.model_api import add_model_routes
 from bot.operator.openapi import OPENAPI
 from bot.operator.pages import add_page_routes
+from bot.operator.teams import TeamError
+from bot.operator.teams_api import add_team_routes, team_error_json
 from bot.operator.yaml_files import ContentError
 from bot.platforms.wecom.push import PUSH_HELP, push_key_from
 from bot.settings import get_settings
@@ -121,6 +123,8 @@ class OperatorApi(InputChannel):
                 return response.json({"error": error.message, "field": error.field}, status=400)
             if isinstance(error, ContentError):
                 return error_json(error)
+            if isinstance(error, TeamError):
+                return team_error_json(error)
             return None
 
         operator_only = requires("operator", "log in as an operator (POST /operator/api/login) and send the "
@@ -129,6 +133,7 @@ class OperatorApi(InputChannel):
         add_page_routes(blueprint, settings)
         add_content_routes(blueprint, operator_only, settings)
         add_model_routes(blueprint, operator_only, settings)
+        add_team_routes(blueprint, operator_only)
 
         def load(session, model, item_id):
             row = session.get(model, item_id) if is_row_id(item_id) else None

@@ -1,7 +1,7 @@
 """OpenAPI 3 description of the operator API, served at /operator/api/openapi.json.
 
 Every route of the operator console (bot/operator/api.py, content_api.py, model_api.py,
-pages.py) with the bodies it takes and the body of every status it answers with; the
+teams_api.py, pages.py) with the bodies it takes and the body of every status it answers with; the
 schemas live in openapi_schemas.py. tests/test_api_fuzz.py holds the server to it.
 """
 from __future__ import annotations
@@ -23,6 +23,10 @@ NAME = [{"name": "name", "in": "path", "required": True, "schema": {"type": "str
 VERSION_QUERY = {"name": "version", "in": "query", "required": True, "description": "the version of domain.yml "
                                                                                     "you loaded",
                  "schema": {"type": "string", "minLength": 1}}
+TEAM_KEY_PARAM = [{"name": "key", "in": "path", "required": True, "description": "the team's key",
+                   "schema": {"type": "string", "example": "after_sales"}}]
+USERNAME_PARAM = [{"name": "username", "in": "path", "required": True, "description": "an agent account",
+                   "schema": {"type": "string", "example": "lily"}}]
 SAVE_ERRORS = (400, 404, 409, 422)  # invalid, no such item or file, a newer save (or a name taken), fails validation
 PAGES = ["pages"]
 
@@ -131,6 +135,34 @@ MODELS: Dict[str, Any] = {
                                                 {200: ok("now served", ref("Deployed"))}, errors=(404, 409))},
 }
 
+TEAMS: Dict[str, Any] = {
+    "/operator/api/teams": {
+        "get": operation("Teams with their members, the categories routed to them and their open tickets",
+                         {200: ok("by key", array(ref("Team")))}),
+        "post": changing("Create a team", {201: ok("created", ref("Team"))}, errors=(400, 409),
+                         body=json_body(ref("TeamInput")))},
+    "/operator/api/teams/{key}": {
+        "put": changing("Rename a team", {200: ok("the team", ref("Team"))}, errors=(400, 404),
+                        params=TEAM_KEY_PARAM, body=json_body(ref("TeamRename"))),
+        "delete": changing("Delete a team: refused (409, saying why) while categories are routed to it or it has "
+                           "open tickets", {200: ok("deleted", obj({"deleted": {"type": "string"}}))},
+                           errors=(404, 409), params=TEAM_KEY_PARAM)},
+    "/operator/api/teams/{key}/members": {"put": changing(
+        "Set a team's members", {200: ok("the team", ref("Team"))}, errors=(400, 404), params=TEAM_KEY_PARAM,
+        body=json_body(ref("TeamMembers")))},
+    "/operator/api/routing": {
+        "get": operation("Which team each ticket category goes to", {200: ok("every category", ref("Routing"))}),
+        "put": changing("Route ticket categories to teams (new tickets follow at once)",
+                        {200: ok("every category", ref("Routing"))}, errors=(400,),
+                        body=json_body(ref("RoutingChange")))},
+    "/operator/api/agents": {"get": operation(
+        "Agent accounts with their teams, languages and availability",
+        {200: ok("by username", array(ref("AgentSkills")))})},
+    "/operator/api/agents/{username}": {"put": changing(
+        "Set an agent's teams and the languages they answer in", {200: ok("the agent", ref("AgentSkills"))},
+        errors=(400, 404), params=USERNAME_PARAM, body=json_body(ref("AgentSkillsChange")))},
+}
+
 ACCOUNT: Dict[str, Any] = {
     "/operator/api/login": {"post": operation(
         "Log in as an operator; returns a bearer token",
@@ -153,6 +185,9 @@ ACCOUNT: Dict[str, Any] = {
     "/operator/static/operator.js": {"get": operation("The console's script", {
         200: {"description": "JavaScript", "content": {"text/javascript": {"schema": {"type": "string"}}}}},
         signed_in=False, tags=PAGES)},
+    "/operator/static/teams.js": {"get": operation("The script of the console's Teams tab", {
+        200: {"description": "JavaScript", "content": {"text/javascript": {"schema": {"type": "string"}}}}},
+        signed_in=False, tags=PAGES)},
     "/operator/login": {
         "get": operation("The login page", {200: html("the form")}, signed_in=False, tags=PAGES,
                          params=[{"name": "lang", "in": "query", "schema": {"type": "string"}}]),
@@ -166,9 +201,10 @@ ACCOUNT: Dict[str, Any] = {
 
 OPENAPI: Dict[str, Any] = {
     "openapi": "3.0.3",
-    "info": {"title": "Community assistant operator API", "version": "1.1",
+    "info": {"title": "Community assistant operator API", "version": "1.2",
              "description": "What the assistant knows and says (intents, responses, stories and rules), its model "
-                            "(train, test, deploy, roll back), scheduled group announcements and group settings. "
+                            "(train, test, deploy, roll back), scheduled group announcements, group settings, "
+                            "and the agent queue's teams, agents' languages and category routing. "
                             "Log in with POST /operator/api/login and an operator account, then send "
                             "`Authorization: Bearer <token>`. Saves carry the `version` of the file they were "
                             "loaded from: a stale version gets 409, an invalid change 422 with `errors`. Every "
@@ -176,5 +212,5 @@ OPENAPI: Dict[str, Any] = {
     "tags": [{"name": "pages", "description": "the console's HTML pages, for browsers"}],
     "components": {"securitySchemes": SECURITY_SCHEMES, "schemas": {**SCHEMAS, **OPERATOR_SCHEMAS}},
     "security": SIGNED_IN,
-    "paths": {**ACCOUNT, **ANNOUNCEMENTS, **CONTENT, **MODELS},
+    "paths": {**ACCOUNT, **ANNOUNCEMENTS, **CONTENT, **MODELS, **TEAMS},
 }

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from bot.announcements.schedule import INTERVAL_UNITS, MAX_CRON_LENGTH, MAX_TEXT, MAX_TIMEZONE_LENGTH, SCHEDULE_TYPES
 from bot.announcements.service import MAX_TAG, MAX_URL
+from bot.handoff.queue import AVAILABILITIES, CATEGORIES
 from bot.console.openapi_parts import DATE_TIME, LANGUAGE, Schema, array, nullable, obj, ref
 from bot.operator.responses import MAX_TEXT_LENGTH as MAX_RESPONSE_TEXT
+from bot.operator.teams import KEY_PATTERN, MAX_MEMBERS, MAX_NAME
 from bot.operator.training_data import MAX_EXAMPLE_LENGTH
 
 MAX_ID = 2 ** 63 - 1
@@ -174,6 +176,39 @@ AUDIT_ENTRY = obj({"id": {"type": "integer"}, "at": DATE_TIME, "who": {"type": "
                    "action": {"type": "string", "example": "announcement.create"}, "target": {"type": "string"},
                    "detail": {"type": "object", "description": "what changed (before and after)"}})
 
+TEAM_KEY = {"type": "string", "pattern": KEY_PATTERN.pattern, "example": "after_sales",
+            "description": "lowercase letters, digits and underscores; a team's key never changes"}
+TEAM_NAME = {"type": "string", "minLength": 1, "maxLength": MAX_NAME, "example": "After-sales",
+             "description": "shown to people; surrounding spaces are dropped"}
+CATEGORY = {"type": "string", "enum": list(CATEGORIES)}
+USERNAMES = array({"type": "string", "example": "lily"}, maxItems=MAX_MEMBERS,
+                  description="agent accounts (operators take no tickets)")
+TEAM = obj({"key": TEAM_KEY, "name": {"type": "string"}, "members": array({"type": "string"}),
+            "categories": array(CATEGORY, description="the ticket categories routed to this team"),
+            "open_tickets": {"type": "integer", "minimum": 0}})
+TEAM_INPUT = obj({"key": TEAM_KEY, "name": TEAM_NAME})
+TEAM_RENAME = obj({"name": TEAM_NAME})
+TEAM_MEMBERS = obj({"members": {**USERNAMES, "description": "the team's members from now on (each keeps their "
+                                                             "other teams)"}})
+ROUTES = {"type": "object", "additionalProperties": False,
+          "properties": {category: TEAM_KEY for category in CATEGORIES}}
+ROUTING = obj({"routes": {**ROUTES, "properties": {category: nullable(TEAM_KEY) for category in CATEGORIES},
+                          "required": list(CATEGORIES),
+                          "description": "every category with the key of its team (null: not routed; such "
+                                         "tickets go to the general team)"}})
+ROUTING_CHANGE = obj({"routes": {**ROUTES, "minProperties": 1,
+                                 "description": "the categories to move, each to an existing team; the others "
+                                                "keep theirs"}})
+AGENT_SKILLS = obj({
+    "username": {"type": "string"}, "display_name": {"type": "string"}, "active": {"type": "boolean"},
+    "availability": {"type": "string", "enum": list(AVAILABILITIES)},
+    "languages": array(LANGUAGE, description="the languages the agent answers in; empty: any"),
+    "teams": array(TEAM_KEY, description="the agent's teams; empty: serves every team")})
+AGENT_SKILLS_CHANGE = obj({
+    "teams": array(TEAM_KEY, maxItems=MAX_MEMBERS, description="replaces the agent's teams ([]: every team)"),
+    "languages": array(LANGUAGE, description="replaces the agent's languages ([]: any language)")},
+    required=[], minProperties=1, description="teams, languages or both; what is not sent stays")
+
 SCHEMAS: Schema = {
     "Announcement": ANNOUNCEMENT, "AnnouncementInput": ANNOUNCEMENT_INPUT, "AnnouncementChange": ANNOUNCEMENT_CHANGE,
     "Schedule": SCHEDULE, "Delivery": DELIVERY, "TestPost": TEST_POST, "Group": GROUP, "GroupChange": GROUP_CHANGE,
@@ -181,5 +216,7 @@ SCHEMAS: Schema = {
     "ResponseList": RESPONSE_LIST, "ResponseInput": RESPONSE_INPUT, "ResponseChange": RESPONSE_CHANGE,
     "StoryList": STORY_LIST, "StoryChange": STORY_CHANGE, "StoryCheck": STORY_CHECK, "StoryRemoval": STORY_REMOVAL,
     "ValidationReport": REPORT, "Models": MODELS, "Job": JOB, "JobDetail": JOB_DETAIL, "Deployed": DEPLOYED,
-    "AuditEntry": AUDIT_ENTRY,
+    "AuditEntry": AUDIT_ENTRY, "Team": TEAM, "TeamInput": TEAM_INPUT, "TeamRename": TEAM_RENAME,
+    "TeamMembers": TEAM_MEMBERS, "Routing": ROUTING, "RoutingChange": ROUTING_CHANGE, "AgentSkills": AGENT_SKILLS,
+    "AgentSkillsChange": AGENT_SKILLS_CHANGE,
 }

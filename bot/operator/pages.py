@@ -17,8 +17,19 @@ from bot.i18n import normalize_language
 from bot.settings import Settings
 
 STATIC = Path(__file__).resolve().parent / "static"
-SECTIONS = ("console", "operator")
+# The page's strings: the shared console texts, the routing labels (category.*, priority.*,
+# availability.* of queue.*.yml, for the Teams tab) and the operator console's own.
+SECTIONS = ("console", "queue", "operator")
+SCRIPTS = ("operator.js", "teams.js")  # the page's scripts, served from STATIC
 COOKIE_PATH = "/operator"
+
+
+def add_script_route(blueprint: Blueprint, name: str) -> None:
+    """One fixed file per route: nothing else in STATIC (the page template) is served."""
+    async def script(_: Request):
+        return await response.file(STATIC / name, mime_type="text/javascript; charset=utf-8")
+
+    blueprint.add_route(script, f"/static/{name}", methods=["GET"], name=f"script_{name.split('.')[0]}")
 
 
 def add_page_routes(blueprint: Blueprint, settings: Settings) -> None:
@@ -37,9 +48,8 @@ def add_page_routes(blueprint: Blueprint, settings: Settings) -> None:
                           {"operator_name": operator.display_name}, SECTIONS, STATIC)
         return response.html(page)
 
-    @blueprint.route("/static/operator.js", methods=["GET"])
-    async def script(_: Request):
-        return await response.file(STATIC / "operator.js", mime_type="text/javascript; charset=utf-8")
+    for name in SCRIPTS:
+        add_script_route(blueprint, name)
 
     @blueprint.route("/login", methods=["GET"])
     async def show_login(request: Request):

@@ -177,3 +177,16 @@ def test_concurrent_tickets_never_overfill_an_agent(url, settings):
         assert load == {"ann": 2, "bob": 2}
         assert session.query(Ticket).count() == 12
         assert assign_waiting(session, NOW, settings) == []
+
+
+def test_a_ticket_given_back_is_not_handed_straight_back(url, settings):
+    from bot.handoff.tickets import unassign
+
+    with session_scope(url) as session:
+        ann = agent(session, "ann")
+        record = ticket(session, settings).queued.ticket
+        assert record.assignee_id == ann.id
+        unassign(session, record, ann, NOW)
+        assert assign_waiting(session, NOW, settings) == [] and record.assignee_id is None
+        bob = agent(session, "bob")
+        assert assign_waiting(session, NOW, settings) == [record] and record.assignee_id == bob.id

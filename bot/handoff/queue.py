@@ -165,7 +165,8 @@ def assign_waiting(session: Session, now: datetime, settings: Settings, limit: i
         .order_by(_priority_order(), Ticket.created_at, Ticket.id).limit(limit)).scalars().all()
     assigned = []
     for ticket in waiting:
-        candidates = [a for a in agents if load[a.id] < capacity and serves(teams[a.id], ticket.team_id)]
+        candidates = [a for a in agents if load[a.id] < capacity and serves(teams[a.id], ticket.team_id)
+                      and a.id != ticket.unassigned_by_id]
         if not candidates:
             continue
         speakers = [a for a in candidates if ticket.language in agent_languages(a) or not agent_languages(a)]

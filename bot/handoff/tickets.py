@@ -1,6 +1,7 @@
 """Tickets: conversations handed to people, and everything agents do with them."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Dict, Iterable, List, Optional, Tuple
@@ -132,9 +133,10 @@ def assign(session: Session, ticket: Ticket, agent: Agent, now: datetime) -> Non
 
 
 def unassign(session: Session, ticket: Ticket, agent: Agent, now: datetime) -> None:
+    """Gives the ticket back to the queue; auto-assignment will not hand it to this agent again."""
     _require_open(ticket)
     _require_owner_or_unassigned(ticket, agent)
-    ticket.assignee_id = None
+    ticket.assignee_id, ticket.unassigned_by_id = None, agent.id
     add_message(session, ticket, "event", f"unassigned:{agent.display_name}", now, agent)
 
 
@@ -263,10 +265,10 @@ def sla_status(ticket: Ticket, now: datetime) -> Optional[Dict[str, object]]:
         return {"due_at": due.isoformat(), "state": state, "seconds_left": None}
     if ticket.status != OPEN:
         return {"due_at": due.isoformat(), "state": "closed", "seconds_left": None}
-    left = int((due - now).total_seconds())
+    left = (due - now).total_seconds()
     target = max((due - ticket.created_at).total_seconds(), 1)
-    state = "breached" if left < 0 else "warning" if left <= target * WARNING_SHARE else "ok"
-    return {"due_at": due.isoformat(), "state": state, "seconds_left": left}
+    state = "breached" if left <= 0 else "warning" if left <= target * WARNING_SHARE else "ok"
+    return {"due_at": due.isoformat(), "state": state, "seconds_left": math.floor(left)}
 
 
 
@@ -287,7 +289,7 @@ def as_summary(ticket: Ticket, now: datetime, position: int = 0, group_title: Op
             "resolved_at": ticket.resolved_at.isoformat() if ticket.resolved_at else None,
             "times": ticket_times(ticket, now), "queue_position": position,
             "category": ticket.category, "priority": ticket.priority,
-            "team": {"key": ticket.team.key, "name": ticket.team.name} if ticket.team else None,
+            "team": {"id": ticket.team.id, "key": ticket.team.key, "name": ticket.team.name} if ticket.team else None,
             "order": {"number": ticket.order_number, "verified": ticket.order_verified} if ticket.order_number else None,
             "sla": sla_status(ticket, now),
             "sla_breached_at": ticket.sla_breached_at.isoformat() if ticket.sla_breached_at else None,

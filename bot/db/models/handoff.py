@@ -129,6 +129,8 @@ class Ticket(Base):
     order_number = Column(String(40), nullable=True)  # as the customer gave it
     order_verified = Column(Boolean, nullable=True)  # True: the member's order; False: not theirs/unknown
     assigned_at = Column(UTCDateTime, nullable=True)
+    # who last gave it back to the queue: auto-assignment does not hand it to them again
+    unassigned_by_id = Column(Integer, ForeignKey("agents.id", ondelete="SET NULL"), nullable=True)
     # First-response target and, if it passed unanswered, when that was noticed
     sla_due_at = Column(UTCDateTime, nullable=True)
     sla_breached_at = Column(UTCDateTime, nullable=True)
@@ -141,7 +143,7 @@ class Ticket(Base):
 
     messages = relationship("TicketMessage", back_populates="ticket", order_by="TicketMessage.id",
                             cascade="all, delete-orphan")
-    assignee = relationship("Agent")
+    assignee = relationship("Agent", foreign_keys=[assignee_id])
     member = relationship("Member")
     team = relationship("Team")
 

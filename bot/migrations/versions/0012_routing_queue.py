@@ -62,6 +62,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('order_number', sa.String(length=40), nullable=True))
         batch_op.add_column(sa.Column('order_verified', sa.Boolean(), nullable=True))
         batch_op.add_column(sa.Column('assigned_at', sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column('unassigned_by_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('sla_due_at', sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column('sla_breached_at', sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column('csat_state', sa.String(length=8), nullable=True))
@@ -70,6 +71,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('csat_comment', sa.Text(), nullable=True))
         batch_op.add_column(sa.Column('csat_answered_at', sa.DateTime(), nullable=True))
         batch_op.create_foreign_key('fk_tickets_team_id_teams', 'teams', ['team_id'], ['id'], ondelete='SET NULL')
+        batch_op.create_foreign_key('fk_tickets_unassigned_by_agents', 'agents', ['unassigned_by_id'], ['id'],
+                                    ondelete='SET NULL')
         batch_op.create_index('ix_tickets_queue', ['status', 'assignee_id', 'team_id'], unique=False)
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     connection = op.get_bind()
@@ -85,9 +88,10 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.drop_index('ix_tickets_queue')
+        batch_op.drop_constraint('fk_tickets_unassigned_by_agents', type_='foreignkey')
         batch_op.drop_constraint('fk_tickets_team_id_teams', type_='foreignkey')
         for column in ('csat_answered_at', 'csat_comment', 'csat_score', 'csat_asked_at', 'csat_state',
-                       'sla_breached_at', 'sla_due_at', 'assigned_at', 'order_verified', 'order_number',
+                       'sla_breached_at', 'sla_due_at', 'unassigned_by_id', 'assigned_at', 'order_verified', 'order_number',
                        'team_id', 'priority', 'category'):
             batch_op.drop_column(column)
     with op.batch_alter_table('agents', schema=None) as batch_op:

@@ -18,6 +18,7 @@ from bot.console.auth import (
 )
 from bot.console.logins import log_in
 from bot.console.openapi import OPENAPI
+from bot.console.queue_views import assign_freed_slots, colleagues, me_json, note_seen
 from bot.console.views import revealed, ticket_detail, ticket_summary
 from bot.db import session_scope
 from bot.db.models import Agent, Ticket
@@ -26,6 +27,7 @@ from bot.handoff import tickets as service
 from bot.handoff.agents import logout
 from bot.handoff.coordinator import HandBackFailed, pause_conversation, resolve_and_hand_back, send_to_customer
 from bot.handoff.live import LIVE
+from bot.handoff.queue import AVAILABILITIES, QueueError, set_availability
 from bot.i18n import normalize_language
 from bot.operator import audit
 from bot.settings import Settings
@@ -46,7 +48,7 @@ def api_error(exc: ApiError) -> response.HTTPResponse:
     return response.json(body, status=exc.status)
 
 
-def _body(request: Request) -> Dict[str, Any]:
+def request_body(request: Request) -> Dict[str, Any]:
     try:
         body = request.json
     except Exception:  # Sanic raises on malformed JSON
@@ -78,7 +80,7 @@ def credentials(request: Request, settings: Settings):
     if request_origin(request) is not None and not is_same_origin(request, settings):
         # a page on another site posting a login (a text/plain "form" parses as JSON too)
         raise ApiError(403, "cross-site login refused: log in from this server's own pages, or without an Origin")
-    body = _body(request)
+    body = request_body(request)
     for field in ("username", "password"):
         value = body.get(field)
         if not isinstance(value, str) or not value or len(value) > 256 or text_problem(value):
@@ -111,22 +113,56 @@ def agent_json(agent: Agent) -> Dict[str, Any]:
     return {"username": agent.username, "display_name": agent.display_name, "language": agent.language}
 
 
+def known_errors(error: Exception) -> Optional[response.HTTPResponse]:
+    """The 4xx for errors our routes raise on purpose; None: a real failure (500)."""
+    if isinstance(error, ApiError):
+        return api_error(error)
+    if isinstance(error, service.TicketError):
+        return response.json({"error": str(error)}, status=error.status)
+    if isinstance(error, QueueError):
+        return response.json({"error": str(error)}, status=400)
+    return None
+
+
+def agent_routes_guard(settings: Settings) -> Callable[[Callable], Callable]:
+    """The decorator of every agent API route: logged in as an agent (see `requires`), and
+    the call counts as a sign of life of the agent's console (auto-assignment only gives
+    tickets to agents whose console is open)."""
+    guard = requires("agent", "log in first (POST /agent/api/login) or send a valid bearer token", known_errors)
+
+    def authenticated(handler: Callable) -> Callable:
+        def seen(request, session, agent, *args, **kwargs):
+            note_seen(agent, utcnow(), settings)
+            return handler(request, session, agent, *args, **kwargs)
+        seen.__name__ = handler.__name__
+        return guard(seen)
+    return authenticated
+
+
+def load_ticket(session, ticket_id: int) -> Ticket:
+    ticket = session.get(Ticket, ticket_id) if is_row_id(ticket_id) else None
+    if ticket is None:
+        raise ApiError(404, f"no ticket {ticket_id}")
+    return ticket
+
+
+def apply_me_changes(session, agent: Agent, body: Dict[str, Any], settings: Settings) -> None:
+    """PUT /api/me: the fields sent are changed, the others left as they are."""
+    if "language" in body:
+        language = body["language"]
+        if language is not None and (not isinstance(language, str) or normalize_language(language) is None):
+            raise ApiError(400, "language must be en or zh", "language")
+        agent.language = normalize_language(language)
+    if "availability" in body:
+        availability = body["availability"]
+        if not isinstance(availability, str) or availability not in AVAILABILITIES:
+            raise ApiError(400, f"availability must be one of {', '.join(AVAILABILITIES)}", "availability")
+        set_availability(session, agent, availability, utcnow(), settings)
+        LIVE.publish({"type": "changed"})  # tickets may have been given out; colleagues see the change
+
+
 def add_api_routes(blueprint: Blueprint, settings: Settings) -> None:
-    def known_errors(error: Exception):
-        if isinstance(error, ApiError):
-            return api_error(error)
-        if isinstance(error, service.TicketError):
-            return response.json({"error": str(error)}, status=error.status)
-        return None
-
-    authenticated = requires("agent", "log in first (POST /agent/api/login) or send a valid bearer token",
-                             known_errors)
-
-    def load_ticket(session, ticket_id: int) -> Ticket:
-        ticket = session.get(Ticket, ticket_id) if is_row_id(ticket_id) else None
-        if ticket is None:
-            raise ApiError(404, f"no ticket {ticket_id}")
-        return ticket
+    authenticated = agent_routes_guard(settings)
 
     @blueprint.route("/api/openapi.json", methods=["GET"])
     async def openapi(_: Request):
@@ -145,7 +181,10 @@ def add_api_routes(blueprint: Blueprint, settings: Settings) -> None:
     @blueprint.route("/api/logout", methods=["POST"])
     @authenticated
     def api_logout(request, session, agent):
+        """Logging out also takes the agent out of auto-assignment."""
+        set_availability(session, agent, "offline", utcnow(), settings)
         logout(session, request_token(request))
+        LIVE.publish({"type": "changed"})
         reply = response.json({"status": "logged out"})
         del reply.cookies[COOKIE]
         return reply
@@ -153,23 +192,18 @@ def add_api_routes(blueprint: Blueprint, settings: Settings) -> None:
     @blueprint.route("/api/me", methods=["GET"])
     @authenticated
     def me(request, session, agent):
-        return response.json(agent_json(agent))
+        return response.json(me_json(agent))
 
     @blueprint.route("/api/me", methods=["PUT"])
     @authenticated
     def update_me(request, session, agent):
-        language = _body(request).get("language")
-        if language is not None and (not isinstance(language, str) or normalize_language(language) is None):
-            raise ApiError(400, "language must be en or zh", "language")
-        agent.language = normalize_language(language)
-        return response.json(agent_json(agent))
+        apply_me_changes(session, agent, request_body(request), settings)
+        return response.json(me_json(agent))
 
     @blueprint.route("/api/agents", methods=["GET"])
     @authenticated
     def agents(request, session, agent):
-        rows = session.execute(select(Agent).where(Agent.active.is_(True), Agent.role == "agent")
-                               .order_by(Agent.username)).scalars()
-        return response.json([agent_json(row) for row in rows])
+        return response.json(colleagues(session, utcnow(), settings))
 
     @blueprint.route("/api/tickets", methods=["GET"])
     @authenticated
@@ -186,10 +220,12 @@ def add_api_routes(blueprint: Blueprint, settings: Settings) -> None:
         return response.json(ticket_detail(session, load_ticket(session, ticket_id), utcnow(), language,
                                            settings), ensure_ascii=False)
 
-    def _act(operation: Callable, ticket_id: int, session, agent, *args):
+    def _act(operation: Callable, ticket_id: int, session, agent, *args, frees_a_slot: bool = False):
         ticket = load_ticket(session, ticket_id)
         operation(session, ticket, agent, *args)
         LIVE.publish({"type": "ticket", "ticket_id": ticket.id})
+        if frees_a_slot:
+            assign_freed_slots(session, utcnow(), settings)
         return response.json(ticket_summary(session, ticket, utcnow()))
 
     @blueprint.route("/api/tickets/<ticket_id:int>/assign", methods=["POST"])
@@ -200,23 +236,25 @@ def add_api_routes(blueprint: Blueprint, settings: Settings) -> None:
     @blueprint.route("/api/tickets/<ticket_id:int>/unassign", methods=["POST"])
     @authenticated
     def unassign(request, session, agent, ticket_id):
-        return _act(lambda s, t, a: service.unassign(s, t, a, utcnow()), ticket_id, session, agent)
+        return _act(lambda s, t, a: service.unassign(s, t, a, utcnow()), ticket_id, session, agent,
+                    frees_a_slot=True)
 
     @blueprint.route("/api/tickets/<ticket_id:int>/transfer", methods=["POST"])
     @authenticated
     def transfer(request, session, agent, ticket_id):
-        username = _body(request).get("username")
+        username = request_body(request).get("username")
         if not isinstance(username, str) or not username or len(username) > 64 or text_problem(username):
             raise ApiError(400, "username is required: the agent to transfer to", "username")
         target = session.execute(select(Agent).where(Agent.username == username)).scalar_one_or_none()
         if target is None or target.role != "agent" or not target.active:
             raise ApiError(400, f"{username!r} is not an active agent", "username")
-        return _act(lambda s, t, a: service.transfer(s, t, a, target, utcnow()), ticket_id, session, agent)
+        return _act(lambda s, t, a: service.transfer(s, t, a, target, utcnow()), ticket_id, session, agent,
+                    frees_a_slot=True)
 
     @blueprint.route("/api/tickets/<ticket_id:int>/reply", methods=["POST"])
     @authenticated
     def reply(request, session, agent, ticket_id):
-        body = _body(request)
+        body = request_body(request)
         text = _text(body)
         ticket = load_ticket(session, ticket_id)
         message = service.reply(session, ticket, agent, text, utcnow())
@@ -240,7 +278,7 @@ def add_api_routes(blueprint: Blueprint, settings: Settings) -> None:
     @authenticated
     def add_note(request, session, agent, ticket_id):
         ticket = load_ticket(session, ticket_id)
-        message = service.note(session, ticket, agent, _text(_body(request)), utcnow())
+        message = service.note(session, ticket, agent, _text(request_body(request)), utcnow())
         LIVE.publish({"type": "message", "ticket_id": ticket.id})
         return response.json({"message_id": message.id})
 
@@ -255,6 +293,7 @@ def add_api_routes(blueprint: Blueprint, settings: Settings) -> None:
             raise ApiError(503, str(failure))
         session.commit()
         LIVE.publish({"type": "ticket", "ticket_id": ticket.id})
+        assign_freed_slots(session, utcnow(), settings)
         return response.json(ticket_summary(session, ticket, utcnow()))
 
     @blueprint.route("/api/tickets/<ticket_id:int>/reopen", methods=["POST"])

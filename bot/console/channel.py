@@ -13,11 +13,12 @@ from sanic.request import Request
 
 from bot.console.api import add_api_routes
 from bot.console.auth import current_agent, request_token
-from bot.console.pages import add_page_routes
 from bot.console.live_streams import MAX_STREAMS_PER_LOGIN, LiveStreams, Stream
+from bot.console.pages import add_page_routes
+from bot.console.queue_api import add_queue_routes
 from bot.db import session_scope
-from bot.handoff.coordinator import tell_waiting_customers
-from bot.settings import get_settings
+from bot.handoff.sweep import sweep_queue
+from bot.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
 KEEPALIVE_SECONDS = 15.0
@@ -40,6 +41,19 @@ async def send_events(out, stream: Stream) -> None:
         await out.send(f"data: {json.dumps(notice.result())}\n\n" if notice in done else ": idle\n\n")
 
 
+async def sweep_forever(app: Any, settings: Settings) -> None:
+    """The queue sweep (bot/handoff/sweep.py) every QUEUE_SWEEP_SECONDS: waiting tickets
+    go to agents with room, missed first-response targets are announced, customers
+    waiting too long are told. A failed pass is logged and the next one runs as usual.
+    The Rasa agent is looked up on every pass: deploying a model replaces it."""
+    while True:
+        try:
+            await sweep_queue(app.ctx.agent, settings)
+        except Exception:
+            logger.exception("queue sweep failed")
+        await asyncio.sleep(max(1, settings.queue_sweep_seconds))
+
+
 class AgentConsole(InputChannel):
     """Not a chat channel: the blueprint serves the agent console and API."""
 
@@ -59,6 +73,7 @@ class AgentConsole(InputChannel):
         blueprint = Blueprint("agent_console", __name__)
         add_page_routes(blueprint, settings)
         add_api_routes(blueprint, settings)
+        add_queue_routes(blueprint, settings)
         state: Dict[str, Any] = {}
         live = LiveStreams()
 
@@ -79,17 +94,9 @@ class AgentConsole(InputChannel):
             finally:
                 live.close(stream)
 
-        async def waiting_notices(app) -> None:
-            while True:
-                try:
-                    await tell_waiting_customers(app.ctx.agent, settings)
-                except Exception:
-                    logger.exception("waiting-customer notices failed")
-                await asyncio.sleep(15)
-
         @blueprint.listener("after_server_start")
         async def start(app, loop) -> None:
-            state["task"] = asyncio.create_task(waiting_notices(app))
+            state["task"] = asyncio.create_task(sweep_forever(app, settings))
             live.start()
 
         @blueprint.listener("before_server_stop")

@@ -4,7 +4,9 @@ Each open console holds a stream. What every stream needs to know — did a tick
 message change anywhere (another process may have written it), is its login still valid
 (expired, logged out, account disabled) — is asked once for all streams, by one watcher,
 in a worker thread, not once per stream on the event loop: a thousand open streams cost
-the chat nothing. A login may hold only a few streams at once (a console per tab).
+the chat nothing. A login may hold only a few streams at once (a console per tab). The
+same check keeps the agents behind open streams "seen": auto-assignment gives tickets only
+to agents whose console is open (bot/handoff/queue.py).
 
 With several instances (REDIS_URL) changes arrive through Redis as they are committed
 (bot/handoff/live.py) and the database check is only a slow safety net; on one machine it
@@ -16,6 +18,7 @@ import asyncio
 import hashlib
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Dict, Optional, Set
 
 from sqlalchemy import func, select
@@ -23,7 +26,9 @@ from sqlalchemy import func, select
 from bot.db import session_scope
 from bot.db.models import Agent, AgentSession, Ticket, TicketMessage
 from bot.db.types import utcnow
+from bot.console.queue_views import presence_every_seconds
 from bot.handoff.live import LIVE, RedisRelay
+from bot.handoff.queue import touch_presence
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -40,16 +45,23 @@ def change_marker() -> tuple:
                 session.execute(select(func.max(TicketMessage.id))).scalar())
 
 
-def valid_logins(token_hashes: Set[str]) -> Set[str]:
-    """Those of the agent logins that are unexpired, of active agent accounts."""
+def valid_logins(token_hashes: Set[str], seen_every: Optional[timedelta] = None) -> Set[str]:
+    """Those of the agent logins that are unexpired, of active agent accounts. With
+    `seen_every`, the agents behind them are marked as seen (a console with an open stream
+    is open), each at most that often: one read for all, a write only when one is due."""
     if not token_hashes:
         return set()
     with session_scope() as session:
+        now = utcnow()
         rows = session.execute(
-            select(AgentSession.token_hash).join(Agent, Agent.id == AgentSession.agent_id)
-            .where(AgentSession.token_hash.in_(token_hashes), AgentSession.expires_at > utcnow(),
-                   Agent.active.is_(True), Agent.role == "agent")).scalars()
-        return set(rows)
+            select(AgentSession.token_hash, Agent.id, Agent.last_seen_at)
+            .join(Agent, Agent.id == AgentSession.agent_id)
+            .where(AgentSession.token_hash.in_(token_hashes), AgentSession.expires_at > now,
+                   Agent.active.is_(True), Agent.role == "agent")).all()
+        if seen_every is not None:
+            due = {agent_id for _, agent_id, seen in rows if seen is None or seen < now - seen_every}
+            touch_presence(session, due, now, every_seconds=int(seen_every.total_seconds()))
+        return {token_hash for token_hash, _, _ in rows}
 
 
 @dataclass(eq=False)
@@ -63,7 +75,9 @@ class LiveStreams:
     def __init__(self) -> None:
         self.streams: Dict[str, Set[Stream]] = {}
         self._task: Optional[asyncio.Task] = None
-        url = get_settings().redis_url
+        settings = get_settings()
+        url = settings.redis_url
+        self.seen_every = timedelta(seconds=presence_every_seconds(settings))
         self.relay: Optional[RedisRelay] = RedisRelay(url) if url else None
         self.poll_seconds = POLL_SECONDS_WITH_REDIS if url else POLL_SECONDS
 
@@ -117,7 +131,7 @@ class LiveStreams:
 
     async def _end_invalid(self, loop) -> None:
         logins = set(self.streams)
-        valid = await loop.run_in_executor(None, valid_logins, logins)
+        valid = await loop.run_in_executor(None, valid_logins, logins, self.seen_every)
         for login in logins - valid:
             for stream in list(self.streams.get(login, ())):
                 stream.ended.set()

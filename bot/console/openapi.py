@@ -11,6 +11,7 @@ from typing import Any, Dict
 from bot.console.openapi_parts import (CROSS_SITE_LOGIN, DATE_TIME, LANGUAGE, LOCATION, RETRY_AFTER, SCHEMAS,
                                        SECURITY_SCHEMES, SET_COOKIE, SIGNED_IN, array, changing, error, form_body,
                                        html, json_body, nullable, obj, ok, operation, path_id, ref)
+from bot.handoff.queue import AVAILABILITIES, CATEGORIES, PRIORITIES
 from bot.handoff.tickets import REASONS, VIEWS
 
 MAX_TEXT = 4000  # bot/console/api.py
@@ -19,6 +20,20 @@ MAX_CREDENTIAL = 256
 AGENT = obj({"username": {"type": "string"}, "display_name": {"type": "string"},
              "language": nullable({**LANGUAGE, "description": "the console language the agent chose; null: "
                                                               "the browser's"})})
+AVAILABILITY = {"type": "string", "enum": list(AVAILABILITIES)}
+TEAM_REF = obj({"id": {"type": "integer"}, "key": {"type": "string"}, "name": {"type": "string"}})
+ME = obj({**AGENT["properties"],
+          "availability": {**AVAILABILITY, "description": "whether auto-assignment gives this agent new tickets "
+                                                         "(online: yes, while the console is open)"},
+          "languages": array({"type": "string"},
+                             description="the customers' languages preferred when assigning; empty: any"),
+          "teams": array(ref("TeamRef"), description="the teams whose tickets the agent takes; empty: every team")})
+COLLEAGUE = obj({**AGENT["properties"],
+                 "availability": {**AVAILABILITY, "description": "online only while their console is open; an "
+                                                                "online agent whose console closed reads away"},
+                 "open_tickets": {"type": "integer", "minimum": 0},
+                 "teams": array({"type": "string"}, description="team keys; empty: every team")})
+TEAM = obj({**TEAM_REF["properties"], "members": array(ref("Colleague"), description="active agents of the team")})
 TIMES = obj({"waiting": nullable({"type": "integer", "description": "seconds waited so far without an answer"}),
              "first_reply": nullable({"type": "integer", "description": "seconds until the first agent reply"}),
              "resolution": nullable({"type": "integer", "description": "seconds until resolved"})})
@@ -32,7 +47,25 @@ SUMMARY_PROPERTIES = {
                    "group_title": nullable({"type": "string", "description": "that group's name"})}),
     "assignee": nullable({"type": "string", "description": "username of the agent who has it"}),
     "created_at": DATE_TIME, "resolved_at": nullable(DATE_TIME), "times": ref("TicketTimes"),
-    "queue_position": {"type": "integer", "minimum": 0, "description": "place in the queue; 0 once assigned"}}
+    "queue_position": {"type": "integer", "minimum": 0, "description": "place in the team's queue; 0 once assigned"},
+    "category": {"type": "string", "enum": list(CATEGORIES)},
+    "priority": {"type": "string", "enum": list(PRIORITIES)},
+    "team": nullable(obj({"key": {"type": "string"}, "name": {"type": "string"}})),
+    "order": nullable(obj({"number": {"type": "string", "description": "as the customer gave it"},
+                           "verified": nullable({"type": "boolean", "description": "true: an order of this member; "
+                                                                                   "false: not found on them"})})),
+    "sla": nullable(obj({
+        "due_at": {**DATE_TIME, "description": "when a first answer is due (counted in business hours)"},
+        "state": {"type": "string", "enum": ["ok", "warning", "breached", "met", "missed", "closed"],
+                  "description": "ok / warning (a quarter of the target left) / breached while unanswered; met or "
+                                 "missed once answered; closed: resolved without an answer"},
+        "seconds_left": nullable({"type": "integer", "description": "negative once overdue; null once answered"})},
+        description="the first-response target; null for tickets without one")),
+    "sla_breached_at": nullable({**DATE_TIME, "description": "when the target was found missed"}),
+    "csat": nullable(obj({"state": {"type": "string", "enum": ["asked", "rated", "done", "expired"]},
+                          "score": nullable({"type": "integer", "minimum": 1, "maximum": 5}),
+                          "comment": nullable({"type": "string"})},
+                         description="the satisfaction survey after resolution; null: not asked"))}
 SUMMARY = obj(SUMMARY_PROPERTIES)
 MESSAGE = obj({"id": {"type": "integer"},
                "author": {"type": "string", "enum": ["customer", "bot", "agent", "note", "event"]},
@@ -74,6 +107,18 @@ CREDENTIALS = obj({"username": {"type": "string", "minLength": 1, "maxLength": M
                    "password": {"type": "string", "minLength": 1, "maxLength": MAX_CREDENTIAL, "format": "password"}})
 LOGIN_FORM = obj({"username": {"type": "string"}, "password": {"type": "string", "format": "password"}})
 PAGES = ["pages"]
+ROUTING_CHANGE = obj({"category": {"type": "string", "enum": list(CATEGORIES),
+                                   "description": "moves the ticket to the category's team unless team is given"},
+                      "priority": {"type": "string", "enum": list(PRIORITIES),
+                                   "description": "moves the first-response target"},
+                      "team": {"type": "string", "minLength": 1, "description": "a team key (GET /agent/api/teams)"}},
+                     required=[], minProperties=1)
+ME_CHANGE = obj({"language": nullable({"type": "string", "description": "en or zh (a locale such as en-GB or zh-CN is "
+                                                                        "read as its language); null: follow the "
+                                                                        "browser"}),
+                 "availability": {**AVAILABILITY, "description": "online: auto-assignment gives this agent waiting "
+                                                                 "tickets at once and new ones as they come"}},
+                required=[])
 
 
 def _ticket_action(summary: str, errors=(403, 404, 409), **rest: Any) -> Dict[str, Any]:
@@ -88,16 +133,17 @@ PATHS: Dict[str, Any] = {
                                    "expires_in": {"type": "integer", "description": "seconds"}}), SET_COOKIE),
          401: error("wrong username or password, or the account is disabled"), 403: error(CROSS_SITE_LOGIN)},
         json_body(CREDENTIALS), errors=(400, 413, 429), signed_in=False)},
-    "/agent/api/logout": {"post": changing("End this session (the token stops working)", {
+    "/agent/api/logout": {"post": changing("End this session (the token stops working); the agent goes offline", {
         200: ok("logged out", obj({"status": {"type": "string", "enum": ["logged out"]}}))})},
     "/agent/api/me": {
-        "get": operation("The logged-in agent", {200: ok("the agent", ref("Agent"))}),
-        "put": changing("Set the console language", {200: ok("the agent", ref("Agent"))}, errors=(400,), body=json_body(
-            obj({"language": nullable({"type": "string", "description": "en or zh (a locale such as en-GB or zh-CN "
-                                                                         "is read as its language); null: follow the "
-                                                                         "browser"})}, required=[]), required=False))},
-    "/agent/api/agents": {"get": operation("Active agents (to transfer a ticket to)",
-                                           {200: ok("agents by username", array(ref("Agent")))})},
+        "get": operation("The logged-in agent, their availability, languages and teams",
+                         {200: ok("the agent", ref("Me"))}),
+        "put": changing("Set the console language and/or availability (fields left out stay as they are)",
+                        {200: ok("the agent", ref("Me"))}, errors=(400,), body=json_body(ME_CHANGE, required=False))},
+    "/agent/api/agents": {"get": operation("Active agents with availability and open tickets (to transfer to)",
+                                           {200: ok("agents by username", array(ref("Colleague")))})},
+    "/agent/api/teams": {"get": operation("The teams and their active agents, with availability and open tickets",
+                                          {200: ok("teams by name", array(ref("Team")))})},
     "/agent/api/tickets": {"get": operation(
         "Tickets in a queue view (at most 200)", {200: ok("tickets", array(ref("TicketSummary")))}, errors=(400,),
         params=[{"name": "view", "in": "query", "description": "default open",
@@ -106,15 +152,20 @@ PATHS: Dict[str, Any] = {
         "A ticket with its messages, the customer's profile (masked), previous tickets and canned replies",
         {200: ok("the ticket", ref("TicketDetail"))}, errors=(404,), params=TICKET_ID + [
             {"name": "lang", "in": "query", "description": "language of the profile's labels and dates (en or zh); "
-                                                           "default: the agent's", "schema": {"type": "string"}}])},
+                                                           "default: the agent's", "schema": {"type": "string"}}]),
+        "patch": _ticket_action(
+            "Correct the category, priority or team (an open ticket that is mine or nobody's); a waiting ticket "
+            "moved to another team may be given to an agent there at once", errors=(400, 403, 404, 409),
+            body=json_body(ROUTING_CHANGE))},
     "/agent/api/tickets/{ticket_id}/reveal": {"post": changing(
         "The customer's member code, phone digits and transcript unmasked, for the agent handling the open "
         "ticket (403 for another agent's, 409 once resolved); written to the audit log",
         {200: ok("unmasked", ref("RevealedTicket"))}, errors=(403, 404, 409), params=TICKET_ID)},
     "/agent/api/tickets/{ticket_id}/assign": {"post": _ticket_action("Assign to me")},
-    "/agent/api/tickets/{ticket_id}/unassign": {"post": _ticket_action("Put back in the queue")},
+    "/agent/api/tickets/{ticket_id}/unassign": {"post": _ticket_action(
+        "Put back in the queue (auto-assignment then gives waiting tickets to agents with room)")},
     "/agent/api/tickets/{ticket_id}/transfer": {"post": _ticket_action(
-        "Transfer to another agent", errors=(400, 403, 404, 409),
+        "Transfer to another agent (the slot freed may go to a waiting ticket)", errors=(400, 403, 404, 409),
         body=json_body(obj({"username": {"type": "string", "minLength": 1,
                                          "description": "an active agent (GET /agent/api/agents)"}})))},
     "/agent/api/tickets/{ticket_id}/reply": {"post": changing(
@@ -129,17 +180,24 @@ PATHS: Dict[str, Any] = {
         "Internal note (never shown to the customer)", {200: ok("stored", obj({"message_id": {"type": "integer"}}))},
         errors=(400, 404), params=TICKET_ID, body=json_body(obj({"text": TEXT})))},
     "/agent/api/tickets/{ticket_id}/resolve": {"post": _ticket_action(
-        "Resolve: the bot takes the conversation back (503 if it could not: the ticket stays open)",
+        "Resolve: the bot takes the conversation back (503 if it could not: the ticket stays open); the slot "
+        "freed may go to a waiting ticket",
         errors=(403, 404, 409, 503))},
     "/agent/api/tickets/{ticket_id}/reopen": {"post": _ticket_action("Reopen: the bot is silent again")},
     "/agent/api/events": {"get": operation(
-        "Server-sent events: a notice whenever tickets or messages change, `session_ended` when the session ends",
+        "Server-sent events: `{\"type\": \"changed\" | \"ticket\" | \"message\", \"ticket_id\"?}` whenever "
+        "tickets, messages or availabilities change; `{\"type\": \"sla_breach\", \"ticket_id\", \"team_id\", "
+        "\"priority\"}` when a ticket's first-response target passes unanswered; `session_ended` when the session "
+        "ends",
         {200: {"description": "an endless stream of `data: {json}` lines",
                "content": {"text/event-stream": {"schema": {"type": "string"}}}}})},
     "/agent/api/openapi.json": {"get": operation("This document", {
         200: ok("OpenAPI 3", {"type": "object", "required": ["openapi", "paths"]})}, signed_in=False)},
     "/agent/": {"get": operation("The console (HTML), or a redirect to the login page", {
         200: html("the console"), 302: {"description": "not logged in", "headers": LOCATION}},
+        signed_in=False, tags=PAGES)},
+    "/agent/static/console.js": {"get": operation("The console's script", {
+        200: {"description": "JavaScript", "content": {"text/javascript": {"schema": {"type": "string"}}}}},
         signed_in=False, tags=PAGES)},
     "/agent/login": {
         "get": operation("The login page", {200: html("the form")}, signed_in=False, tags=PAGES, params=[
@@ -153,14 +211,15 @@ PATHS: Dict[str, Any] = {
 
 OPENAPI: Dict[str, Any] = {
     "openapi": "3.0.3",
-    "info": {"title": "Community assistant agent API", "version": "1.1",
+    "info": {"title": "Community assistant agent API", "version": "1.2",
              "description": "Hand-off tickets: the same operations as the agent console. Log in with "
                             "POST /agent/api/login, then send the token as `Authorization: Bearer <token>` "
                             "(the console uses the same token as a cookie). Every error is JSON: "
                             "`{\"error\": \"what is wrong\", \"field\": \"which field\"}`."},
     "tags": [{"name": "pages", "description": "the console's HTML pages, for browsers"}],
     "components": {"securitySchemes": SECURITY_SCHEMES,
-                   "schemas": {**SCHEMAS, "Agent": AGENT, "TicketTimes": TIMES, "TicketSummary": SUMMARY,
+                   "schemas": {**SCHEMAS, "Agent": AGENT, "Me": ME, "Colleague": COLLEAGUE, "TeamRef": TEAM_REF,
+                               "Team": TEAM, "TicketTimes": TIMES, "TicketSummary": SUMMARY,
                                "TicketMessage": MESSAGE, "Order": ORDER, "MemberProfile": PROFILE,
                                "TicketDetail": DETAIL, "RevealedTicket": REVEALED}},
     "security": SIGNED_IN,

@@ -11,6 +11,7 @@ from sanic.request import Request
 
 from bot.console.auth import current_agent, is_same_origin, request_origin, set_session_cookie
 from bot.console.logins import log_in
+from bot.console.queue_views import routing_labels
 from bot.db import session_scope
 from bot.i18n import LANGUAGES, normalize_language
 from bot.i18n.catalog import catalog
@@ -42,17 +43,17 @@ def strings_for(language: str, *sections: str) -> dict:
 
 
 def render(name: str, language: str, extra: dict = None, sections: tuple = ("console",),
-           static: Path = STATIC) -> str:
+           static: Path = STATIC, data: Optional[dict] = None) -> str:
     """A page of `static` with {{key}} filled from the catalog (HTML-escaped) and {{data}}
-    holding the same strings for the page's script."""
+    holding the same strings for the page's script (and `data`, if given)."""
     strings = strings_for(language, *sections)
     text = (static / name).read_text(encoding="utf-8")
     for key, value in strings.items():
         text = text.replace("{{" + key + "}}", html.escape(value))
     for key, value in (extra or {}).items():
         text = text.replace("{{" + key + "}}", html.escape(str(value)))
-    data = {"lang": language, "languages": list(LANGUAGES), "strings": strings}
-    return text.replace("{{data}}", json.dumps(data, ensure_ascii=False).replace("</", "<\\/"))
+    page_data = {"lang": language, "languages": list(LANGUAGES), "strings": strings, **(data or {})}
+    return text.replace("{{data}}", json.dumps(page_data, ensure_ascii=False).replace("</", "<\\/"))
 
 
 def add_page_routes(blueprint: Blueprint, settings: Settings) -> None:
@@ -62,9 +63,14 @@ def add_page_routes(blueprint: Blueprint, settings: Settings) -> None:
             agent = current_agent(session, request)
             if agent is None:
                 return response.redirect("/agent/login")
-            page = render("console.html", ui_language(request, agent.language),
-                          {"agent_name": agent.display_name})
+            language = ui_language(request, agent.language)
+            page = render("console.html", language, {"agent_name": agent.display_name},
+                          data={"labels": routing_labels(language)})
         return response.html(page)
+
+    @blueprint.route("/static/console.js", methods=["GET"])
+    async def script(_: Request):
+        return await response.file(STATIC / "console.js", mime_type="text/javascript; charset=utf-8")
 
     @blueprint.route("/login", methods=["GET"])
     async def login_page(request: Request):

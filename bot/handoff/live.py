@@ -20,6 +20,7 @@ from typing import Any, Dict, Optional, Set
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from bot.handoff.queue import PRIORITIES
 from bot.runtime.instance import instance_id
 from bot.settings import get_settings
 
@@ -127,12 +128,18 @@ class RedisRelay:
             await client.close()
 
 
-RELAYED_TYPES = ("changed", "ticket", "message")
+RELAYED_TYPES = ("changed", "ticket", "message", "sla_breach")
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def well_formed(data: Any) -> Optional[Dict[str, Any]]:
     """A notice as our processes publish it, or None: nothing else reaches a console (not
-    even a `session_ended`, which only this process's own login check may send)."""
+    even a `session_ended`, which only this process's own login check may send). An
+    `sla_breach` carries the ticket, its team (which consoles raise the alarm) and its
+    priority; any other key is dropped."""
     try:
         notice = json.loads(data)
     except (TypeError, ValueError):
@@ -140,10 +147,15 @@ def well_formed(data: Any) -> Optional[Dict[str, Any]]:
     if not isinstance(notice, dict) or notice.get("type") not in RELAYED_TYPES:
         return None
     ticket_id = notice.get("ticket_id")
-    if ticket_id is not None and (not isinstance(ticket_id, int) or isinstance(ticket_id, bool)):
+    if ticket_id is not None and not _is_id(ticket_id):
         return None
-    return {"type": notice["type"], **({"ticket_id": ticket_id} if ticket_id is not None else {}),
-            "origin": notice.get("origin")}
+    kept = {"type": notice["type"], **({"ticket_id": ticket_id} if ticket_id is not None else {})}
+    if notice["type"] == "sla_breach":
+        team_id, priority = notice.get("team_id"), notice.get("priority")
+        if ticket_id is None or (team_id is not None and not _is_id(team_id)) or priority not in PRIORITIES:
+            return None
+        kept.update(team_id=team_id, priority=priority)
+    return {**kept, "origin": notice.get("origin")}
 
 
 # --- every process: committed ticket changes are relayed ---------------------------------------

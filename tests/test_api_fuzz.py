@@ -184,7 +184,8 @@ HOSTILE_VALUES: Tuple[Any, ...] = ("\ud800", "a\udfffb", "a\x00b", 2 ** 64, -2 *
                                    {"a": 1}, [[[[[[[[["deep"]]]]]]]]], "x" * 70000)
 GOOD_BODIES: Dict[Tuple[str, str], dict] = {
     ("POST", "/agent/api/login"): {"username": "nobody", "password": "wrong-password"},
-    ("PUT", "/agent/api/me"): {"language": "en"},
+    ("PUT", "/agent/api/me"): {"language": "en", "availability": "away"},
+    ("PATCH", "/agent/api/tickets/1"): {"category": "complain", "priority": "high", "team": "general"},
     ("POST", "/agent/api/tickets/1/transfer"): {"username": "lily"},
     ("POST", "/agent/api/tickets/1/reply"): {"text": "hello", "in_group": False},
     ("POST", "/agent/api/tickets/1/notes"): {"text": "hello"},
@@ -209,6 +210,10 @@ GOOD_BODIES: Dict[Tuple[str, str], dict] = {
                                                  "yaml": "rule: fuzz\nsteps:\n- intent: greet\n"},
     ("POST", "/operator/api/test"): {"model": "model-fuzz-served.tar.gz"},
     ("POST", "/operator/api/deploy"): {"model": "model-fuzz-served.tar.gz", "override": False},
+    ("POST", "/operator/api/teams"): {"key": "fuzz_team", "name": "Fuzz"},
+    ("PUT", "/operator/api/teams/general/members"): {"members": ["lily"]},
+    ("PUT", "/operator/api/routing"): {"routes": {"general": "general"}},
+    ("PUT", "/operator/api/agents/lily"): {"teams": ["general"], "languages": ["zh"]},
 }
 
 

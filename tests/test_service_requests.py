@@ -6,6 +6,7 @@ person. End to end over the signed webhook, with the real Rasa and action server
 Intents are sent as Rasa intent payloads ("/complain{...}") where the test is about what
 happens after understanding; tests/test_nlu_quality.py measures the understanding."""
 import json
+import re
 import signal
 import time
 import uuid
@@ -18,6 +19,9 @@ from bot.db.types import utcnow
 from bot.runtime.servers import BotServers, free_port
 from tests.conftest import TEST_SECRET
 from tests.e2e import agent_api, agent_token, group_message, post_event, private_message, seeded_database
+
+
+HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 def fresh(prefix: str) -> str:
@@ -244,3 +248,29 @@ def test_a_complaint_in_the_middle_of_linking_goes_to_a_person(servers, database
     close_all_tickets(servers, database)
     after = post_event(servers, message("/greet", user))[1]
     assert after["status"] == "processed" and after["replies"]  # the form is over: a greeting is a greeting
+
+
+CUSTOMER_MESSAGES = [
+    ("my parcel arrived broken", "complain", "high", "after_sales", "en"),
+    ("收到的杯子是碎的", "complain", "high", "after_sales", "zh"),
+    ("I want to return these shoes and get a refund", "return_refund", "normal", "after_sales", "en"),
+    ("怎么申请退款", "return_refund", "normal", "after_sales", "zh"),
+    ("can I change the delivery address on my order", "change_order", "normal", "orders", "en"),
+    ("帮我取消订单", "change_order", "normal", "orders", "zh"),
+    ("I was charged twice for the same order", "payment_issue", "high", "orders", "en"),
+    ("同一笔订单扣了我两次钱", "payment_issue", "high", "orders", "zh"),
+]
+
+
+@pytest.mark.parametrize("text,category,priority,team,language", CUSTOMER_MESSAGES)
+def test_customers_own_words_open_the_right_ticket_in_their_language(servers, database, text, category,
+                                                                     priority, team, language):
+    user = fresh(category)
+    result = post_event(servers, message(text, user))[1]
+    assert result["status"] == "processed" and result["replies"], text
+    first = result["replies"][0]["text"]
+    assert bool(HAN.search(first)) == (language == "zh"), first  # told in their own language
+    ticket = ticket_of(database, "testchat", user)
+    assert (ticket.category, ticket.priority, team_key(database, ticket.team_id)) == (category, priority, team)
+    assert (ticket.reason, ticket.language, ticket.status) == ("service_request", language, "open")
+    close_all_tickets(servers, database)

@@ -30,6 +30,7 @@ from bot.handoff.live import LIVE
 from bot.db.models import Ticket
 from bot.handoff.tickets import add_message, open_ticket_brief
 from bot.i18n import t
+from bot.insights.recording import message_row, outcome_of, record_messages, record_joins
 from bot.runtime.parse_cache import ParseCache
 from bot.settings import Settings
 
@@ -114,6 +115,7 @@ class CommunityService:
             if addressed and self._hand_to_agent(session, event, text):
                 result = {"status": "handed_off", "replies": []}
                 finish(session, key, result, claimed.since)
+                self._record(session, event, text, addressed, "agent")
                 return result
             survey = None if in_group else csat.pending(session, event.platform, event.sender.id, text, utcnow(),
                                                          self.settings)
@@ -130,14 +132,17 @@ class CommunityService:
             raise
         # One transaction after: remember the answer, queue it for delivery.
         with session_scope(self.db_url) as session:
+            insight = result.pop("_insight", {})
             if result["status"] == "processed" and self._agent_took_over(session, event, result.pop("_arrived")):
                 result = {"status": "handed_off", "replies": []}  # a person took over meanwhile: stay silent
+                insight = {**insight, "outcome": "agent"}
             result.pop("_arrived", None)
             if not finish(session, key, result, claimed.since):
                 # another attempt took the message over (we were presumed dead): its answer stands
                 stored = stored_response(session, key)
                 return {**(stored or {"replies": []}), "status": "duplicate"}
             enqueue(session, event.platform, [outbound(reply, event) for reply in result["replies"]], self.settings)
+            self._record(session, event, text, addressed, **insight)
         return result
 
     async def _answer_survey(self, survey: csat.Survey, event: Event, agent: Any, text: str, key: MessageKey,
@@ -154,28 +159,41 @@ class CommunityService:
                 session.rollback()
                 return {**(stored_response(session, key) or {"replies": []}), "status": "duplicate"}
             enqueue(session, event.platform, [outbound(reply, event) for reply in replies], self.settings)
+            self._record(session, event, text, True, "survey", parse_data=parse_data)
         return result
 
     async def _converse(self, event: Event, agent: Any, text: str, addressed: bool,
                         language: Optional[str], answer_questions: bool) -> Dict[str, Any]:
         if not addressed and not answer_questions:
-            return _ignored("not_addressed")
+            return {**_ignored("not_addressed"), "_insight": {"outcome": "ignored"}}
         parse_data = await self.parse_cache.parse(agent, text)
         if not addressed and not is_shop_question(parse_data):
-            return _ignored("not_addressed")
+            return {**_ignored("not_addressed"), "_insight": {"outcome": "ignored", "parse_data": parse_data}}
         arrived = utcnow()
         route = route_message(event, parse_data)
         if route.in_private and route.from_group and not event.sender.can_message_privately:
             # personal, but the platform cannot message them privately yet: not answered here
             return {"status": "processed", "conversation_id": route.conversation_id, "_arrived": arrived,
-                    "replies": [self._continue_privately(event, text, language)]}
+                    "replies": [self._continue_privately(event, text, language)],
+                    "_insight": {"outcome": "private_pending", "parse_data": parse_data}}
         output = CommunityOutput()
         await self.on_new_message(UserMessage(
             text, output, route.conversation_id, input_channel="community",
             message_id=event.message_id, metadata=route.metadata(event, language), parse_data=parse_data))
         replies = self._replies(output.messages, event, route, language, text)
+        responses = [message.get("utter_action") for message in output.messages]
+        intent = (parse_data.get("intent") or {}).get("name")
         return {"status": "processed", "conversation_id": route.conversation_id, "replies": replies,
-                "_arrived": arrived}
+                "_arrived": arrived, "_insight": {"outcome": outcome_of(responses, intent), "parse_data": parse_data,
+                                                  "responses": responses, "conversation_id": route.conversation_id}}
+
+    def _record(self, session, event: Event, text: str, addressed: bool, outcome: str = "ignored",
+                **details: Any) -> None:
+        """The message and what became of it, for the insights area (bot/insights/recording.py)."""
+        in_group = event.chat.type == "group"
+        record_messages(session, [message_row(
+            at=utcnow(), platform=event.platform, chat_type=event.chat.type, chat_id=event.chat.id if in_group else None,
+            user_id=event.sender.id, text=text, addressed=addressed, outcome=outcome, **details)])
 
     def _continue_privately(self, event: Event, text: str, language: Optional[str]) -> Dict[str, Any]:
         """The group notice for someone the bot cannot message privately yet: their request
@@ -239,6 +257,7 @@ class CommunityService:
                     return {**(claimed.stored_response or {"replies": []}), "status": "duplicate"}
             group = register_group(session, event.platform, event.chat.id, event.chat.title)
             joiners = welcome.on_join(session, group, event.members, now, self.settings, event.message_id)
+            record_joins(session, event.platform, event.chat.id, [member.id for member in event.members], now)
             if joiners:
                 reply = welcome_reply(group, joiners, self.settings)
                 enqueue(session, event.platform, [outbound(reply, event)], self.settings)

@@ -11,6 +11,7 @@ from bot.db.models.announcements import Announcement, AnnouncementDelivery
 from bot.db.models.conversations import Conversation, ConversationEvent
 from bot.db.models.operator import AuditEntry, ModelJob, ModelDeployment, ModelFile
 from bot.db.models.leases import Lease
+from bot.db.models.insights import GroupJoin, InsightDaily, InsightRollupState, MessageRecord, UnansweredReview
 
 __all__ = [
     "Base", "TIERS", "ORDER_STATUSES", "Member", "ChatIdentity", "PointsTransaction", "Promotion",
@@ -19,4 +20,5 @@ __all__ = [
     "OutboundMessage", "PrivateChat", "Continuation", "ButtonPayload", "ReplyUrl", "Announcement", "AnnouncementDelivery", "AuditEntry", "ModelJob", "ModelDeployment",
     "Conversation", "ConversationEvent", "ModelFile", "Lease",
     "Team", "AgentTeam", "CategoryRoute", "DbMutex",
+    "MessageRecord", "GroupJoin", "InsightDaily", "InsightRollupState", "UnansweredReview",
 ]

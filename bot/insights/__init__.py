@@ -1,0 +1,1 @@
+"""Insights: what the assistant records about its traffic and the figures operators read."""

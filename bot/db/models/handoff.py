@@ -27,6 +27,7 @@ class Agent(Base):
     languages = Column(String(32), nullable=False, default="")
     last_assigned_at = Column(UTCDateTime, nullable=True)
     last_seen_at = Column(UTCDateTime, nullable=True)  # the console's last sign of life
+    team_lead = Column(Boolean, nullable=False, default=False)  # may read the insights (read-only)
 
     teams = relationship("Team", secondary="agent_teams", order_by="Team.key", back_populates="agents")
 

@@ -1,4 +1,5 @@
-"""insights: message records, group joins, daily roll-ups, unanswered-inbox decisions
+"""insights: message records, group joins, daily roll-ups, unanswered-inbox decisions,
+team leads (agents who may read the insights)
 
 Revision ID: 0013
 Revises: 0012
@@ -57,6 +58,8 @@ def upgrade() -> None:
     sa.Column('timezone', sa.String(length=64), nullable=True),
     sa.PrimaryKeyConstraint('name')
     )
+    with op.batch_alter_table('agents', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('team_lead', sa.Boolean(), nullable=False, server_default=sa.false()))
     op.create_table('unanswered_reviews',
     sa.Column('normalized', sa.String(length=200), nullable=False),
     sa.Column('decision', sa.String(length=16), nullable=False),
@@ -70,6 +73,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('unanswered_reviews')
+    with op.batch_alter_table('agents', schema=None) as batch_op:
+        batch_op.drop_column('team_lead')
     op.drop_table('insight_rollup_state')
     op.drop_table('insight_daily')
     op.drop_index('ix_group_joins_at', table_name='group_joins')

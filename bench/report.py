@@ -68,6 +68,10 @@ def targets(report: Dict) -> List[Dict]:
     if store:
         add(f"memory, measured in one process: {store['conversations']} conversations, {store['live']} live: peak "
             f"< 1.2 GB", f"{store['peak_rss_mb']} MB", store["peak_rss_mb"] < TARGET_RSS_MB)
+    for database, result in report.get("insights", {}).items():
+        if isinstance(result, dict) and "slowest_seconds" in result:
+            add(f"insights, {database}, {result['messages']:,} messages: every dashboard <= "
+                f"{result['target_seconds']:g} s", f"slowest {result['slowest_seconds']} s", result["within_target"])
     return found
 
 
@@ -108,6 +112,10 @@ def print_table(report: Dict) -> None:
     print(f"fan-out: {report['fanout']['groups']} groups delivered in "
           f"{report['fanout']['seconds_from_run_time_to_all_delivered']} s")
     print(f"held-out NLU: {report['held_out_nlu']}")
+    if report.get("insights"):
+        from bench.insights import print_report
+        print()
+        print_report(report["insights"])
     print("\ntargets (issue):")
     for target in report["targets"]:
         print(f"  {target['status']}  {target['target']}: {target['measured']}")

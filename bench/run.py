@@ -4,7 +4,8 @@ Throughput rounds alternate between the bots with the same load generator, so th
 hold on a noisy machine: stock, ours, ours with the parse cache off, and two instances of
 ours on PostgreSQL + Redis. Then the long conversation (SQLite, PostgreSQL, alternating
 instances), the fan-out, an open-loop (Poisson) load, memory with many conversations,
-training and the held-out NLU. Results print as a table and go to bench/results/latest.json.
+training, the held-out NLU and the insights dashboards on a million message records
+(bench/insights.py). Results print as a table and go to bench/results/latest.json.
 Knobs (environment): the BENCH_* below, BENCH_QUICK=1 for short defaults; README "Performance".
 """
 from __future__ import annotations
@@ -19,7 +20,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Dict, List, Tuple
 
-from bench import long_conversation, memory, open_loop
+from bench import insights, long_conversation, memory, open_loop
 from bench.common import SECRET, assistant, rasa_pid, start_side_by_side
 from bench.load import our_requests, run_load, stock_requests
 from bench.procstat import cpu_seconds, peak_rss_mb
@@ -54,6 +55,8 @@ MEMORY_SECONDS = _knob("BENCH_MEMORY_SECONDS", 90.0, 20.0)  # over HTTP; 0 skips
 MEMORY_MAX_LIVE = _knob("BENCH_MEMORY_MAX_LIVE", 1000, 300)  # that server's MAX_LIVE_CONVERSATIONS
 # in one process: a number, "auto" (2.5 x the default MAX_LIVE_CONVERSATIONS), or 0 to skip it
 MEMORY_CONVERSATIONS = _knob("BENCH_MEMORY_CONVERSATIONS", "auto", "2000")
+# message records for the insights dashboards (bench/insights.py); 0 skips them
+INSIGHTS_MESSAGES = _knob("BENCH_INSIGHTS_MESSAGES", 1_000_000, 100_000)
 
 
 class Phases:
@@ -266,6 +269,8 @@ def main() -> int:
     report["summary"] = summarise(report["rounds_detail"])
     report["held_out_nlu"] = held_out_accuracy()
     phases.done("held-out NLU")
+    report["insights"] = insights.run(INSIGHTS_MESSAGES)
+    phases.done("insights dashboards")
     report["targets"] = targets(report)
     report["phase_seconds"], report["bench_seconds"] = phases.seconds, phases.total()
     RESULTS.mkdir(parents=True, exist_ok=True)

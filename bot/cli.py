@@ -234,7 +234,8 @@ def _skills(agent) -> str:
     from bot.handoff.queue import agent_languages
 
     teams = ",".join(team.key for team in agent.teams) or "(every team)"
-    return f"teams: {teams}  languages: {','.join(agent_languages(agent)) or '(any)'}"
+    lead = "  team lead" if agent.team_lead else ""
+    return f"teams: {teams}  languages: {','.join(agent_languages(agent)) or '(any)'}{lead}"
 
 
 def _agent_line(agent) -> str:
@@ -245,7 +246,7 @@ def _agent_line(agent) -> str:
 
 def cmd_agents(args: argparse.Namespace) -> int:
     """Create, disable, enable and list agent accounts; change a password; set an agent's
-    teams and languages (what the queue routes tickets by)."""
+    teams and languages (what the queue routes tickets by) and whether they are a team lead."""
     from sqlalchemy import select
 
     from bot.db import session_scope
@@ -266,11 +267,11 @@ def cmd_agents(args: argparse.Namespace) -> int:
             if args.action == "create":
                 create_agent(session, args.username, args.name or args.username, _new_password(args), args.language,
                              role=args.role)
-                if teams is not None or languages is not None:
-                    set_agent_skills(session, None, args.username, teams, languages)
+                if teams is not None or languages is not None or args.team_lead is not None:
+                    set_agent_skills(session, None, args.username, teams, languages, args.team_lead)
                 print(f"Created agent {args.username}.")
             elif args.action == "set-teams":
-                agent = set_agent_skills(session, None, args.username, teams, languages)
+                agent = set_agent_skills(session, None, args.username, teams, languages, args.team_lead)
                 print(f"{args.username}: {_skills(agent)}")
             elif args.action == "passwd":
                 set_password(session, args.username, _new_password(args))
@@ -347,6 +348,9 @@ def build_parser() -> argparse.ArgumentParser:
                                         "(e.g. after_sales,general; \"\" for none = every team)")
     agents.add_argument("--languages", help="create, set-teams: the languages the agent answers in, "
                                             "comma-separated (zh,en; \"\" for any)")
+    agents.add_argument("--team-lead", action=argparse.BooleanOptionalAction, default=None,
+                        help="create, set-teams: --team-lead lets the agent read the insights of their "
+                             "console (read-only), --no-team-lead takes that away")
     agents.set_defaults(func=cmd_agents)
     from bot.announcements.cli import register as register_announcements
 

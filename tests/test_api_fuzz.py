@@ -33,7 +33,9 @@ from tests.operator_content import copy_content
 
 # Deterministic generation (--generation-deterministic): the same cases on every run.
 EXAMPLES_PER_OPERATION = 25
-RUN_TIMEOUT_SECONDS = 240
+# A ceiling, not the expected time (~3-4 min for the operator API on this 2-core machine);
+# the document grows with every route, so it has room.
+RUN_TIMEOUT_SECONDS = 600
 PASSWORD = "demo-agent-pass"
 
 # Every built-in check except these two (`st run --checks all` minus --exclude-checks):
@@ -71,7 +73,7 @@ def seed_work(database: str) -> None:
     """Groups, tickets (open with a linked member, open from a group, resolved) and an
     announcement: something real behind ids 1 and 2 for the fuzzed operations."""
     from bot.announcements import service
-    from bot.db.models import CommunityGroup, Member, Ticket
+    from bot.db.models import Agent, CommunityGroup, Member, Ticket
     from bot.handoff.tickets import open_ticket
 
     now = utcnow()
@@ -98,6 +100,8 @@ def seed_work(database: str) -> None:
                                  "timezone": "Asia/Shanghai"}, now)
         session.flush()
         assert session.query(Ticket).count() == 3
+        # a team lead: GET /agent/api/insights/people answers lily (other agents get 403)
+        session.query(Agent).filter_by(username="lily").one().team_lead = True
 
 
 @pytest.fixture(scope="module")
@@ -214,6 +218,13 @@ GOOD_BODIES: Dict[Tuple[str, str], dict] = {
     ("PUT", "/operator/api/teams/general/members"): {"members": ["lily"]},
     ("PUT", "/operator/api/routing"): {"routes": {"general": "general"}},
     ("PUT", "/operator/api/agents/lily"): {"teams": ["general"], "languages": ["zh"]},
+    ("POST", "/operator/api/canned-replies"): {"key": "fuzz_canned", "texts": {
+        "en": {"title": "t", "text": "Hi {customer_name}"}, "zh": {"title": "t", "text": "{member_tier}您好"}}},
+    ("PUT", "/operator/api/canned-replies/greeting"): {"texts": {
+        "en": {"title": "t", "text": "Hi {customer_name}"}, "zh": {"title": "t", "text": "{member_tier}您好"}}},
+    ("POST", "/operator/api/unanswered/decision"): {"normalized": "do you ship to mars", "decision": "add",
+                                                    "intent": "greet", "example": "hello fuzz",
+                                                    "version": "0000000000000000"},
 }
 
 

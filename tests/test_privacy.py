@@ -205,6 +205,27 @@ def test_old_login_and_linking_records_are_deleted(session):
     assert session.execute(select(LoginFailure)).scalars().one().at == now
 
 
+def test_old_unanswered_texts_are_cleared_and_the_counts_kept(session):
+    """The unanswered inbox's masked texts and their grouping keys go after RETENTION_DAYS;
+    the records (what the insights count) stay."""
+    from bot.db.models import MessageRecord
+    from bot.insights.recording import message_row
+
+    now = utcnow()
+    rows = [message_row(at=at, platform="p", chat_type="private", chat_id=None, user_id="u", addressed=True,
+                        text="the purple giraffe, call 13812345678", outcome="fallback",
+                        parse_data={"intent": {"name": "nlu_fallback", "confidence": 0.3}})
+            for at in (now - timedelta(days=31), now - timedelta(days=1))]
+    session.execute(MessageRecord.__table__.insert(), rows)
+    purged = purge(session, now, 30)
+    assert purged.message_texts == 1
+    records = session.execute(select(MessageRecord).order_by(MessageRecord.at)).scalars().all()
+    assert len(records) == 2 and (records[0].text, records[0].normalized) == (None, None)
+    assert records[0].outcome == "fallback" and records[0].intent == "nlu_fallback"
+    assert "•" in records[1].text and records[1].normalized
+    assert purge(session, now, 30).message_texts == 0
+
+
 def test_a_retry_after_retention_is_still_a_duplicate(session):
     now = utcnow()
     old = now - timedelta(days=40)

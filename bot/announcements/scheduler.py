@@ -37,6 +37,7 @@ from bot.channels.retention import purge
 from bot.db import session_scope
 from bot.db.models import Announcement
 from bot.db.types import utcnow
+from bot.insights.rollup import roll_up_for
 from bot.runtime import leases
 from bot.runtime.instance import instance_id
 from bot.settings import Settings, get_settings
@@ -46,6 +47,7 @@ JOB_PREFIX = "announcement-"
 LEASE_NAME = "scheduler"
 LEASE_RENEWALS = 3  # the lease lasts this many renewal periods
 RETENTION_EVERY_SECONDS = 3600
+INSIGHTS_ROLLUP_EVERY_SECONDS = 300  # a day becomes final once a day: a few minutes late is fine
 # The settings of the scheduler running in this process, per database (jobs are stored
 # by reference, so they look their settings up instead of carrying a stale copy).
 _RUNNING: Dict[str, Settings] = {}
@@ -122,6 +124,15 @@ class AnnouncementScheduler:
             logger.info("retention: removed the texts of %s answers and %s outbound messages",
                         purged.inbound, purged.outbound)
 
+    def roll_up_insights(self) -> bool:
+        """The insights' daily roll-ups (bot/insights/rollup.py) ride along too: a clock,
+        once per installation, and harmless if two ran (they queue on the roll-up's own
+        lock). True while days are still left (the first roll-up of a large history)."""
+        rolled, behind = roll_up_for(self.db_url, self.settings)
+        if rolled:
+            logger.info("insights: rolled up %s day(s)%s", rolled, "; more at the next turn" if behind else "")
+        return behind
+
     def _hold(self) -> bool:
         """Takes or renews the lease. If the database cannot be reached, an active scheduler
         stays active only while its last renewal surely still holds (one period of margin)."""
@@ -178,6 +189,7 @@ class AnnouncementScheduler:
         SCHEDULER_SYNC_SECONDS while active; a clean stop releases the lease at once."""
         last_sync: Optional[float] = None
         last_purge: Optional[float] = None
+        last_rollup: Optional[float] = None
         try:
             while not stop.is_set():
                 if self._hold():
@@ -201,6 +213,13 @@ class AnnouncementScheduler:
                             self.purge_old_texts()
                         except Exception:
                             logger.exception("retention purge failed")
+                    if last_rollup is None or time.monotonic() - last_rollup >= INSIGHTS_ROLLUP_EVERY_SECONDS:
+                        last_rollup = time.monotonic()
+                        try:
+                            if self.roll_up_insights():
+                                last_rollup = None  # catching up: again at the next turn
+                        except Exception:
+                            logger.exception("insights roll-up failed")
                     until_sync = last_sync + self.settings.scheduler_sync_seconds - time.monotonic()
                     wait = min(wait, max(until_sync, 0.05))
                 stop.wait(wait)

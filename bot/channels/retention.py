@@ -7,7 +7,9 @@ addresses) and linking attempts (member codes, chat ids) only matter for their l
 windows of minutes and go entirely, as do requests kept for a private chat (continuations,
 which live a day), long button payloads and WeCom reply URLs (which work for an hour), and
 conversations (the bot's memory of a chat: its recent turns) nobody spoke in for that long;
-a member's language and links live on with the member.
+a member's language and links live on with the member. The insights keep their records of
+messages (counts, intents, outcomes), but the masked texts of misunderstood messages and
+their grouping keys (the unanswered inbox) go.
 
 Ticket transcripts are the agents' record of a case and are not touched here.
 """
@@ -17,11 +19,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Dict
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.db.models import (ButtonPayload, Continuation, Conversation, ConversationEvent, InboundEvent, LinkAttempt,
-                           LoginFailure, OutboundMessage, ReplyUrl)
+                           LoginFailure, MessageRecord, OutboundMessage, ReplyUrl)
 
 BATCH = 500
 
@@ -31,6 +33,7 @@ class Purged:
     inbound: int
     outbound: int
     attempts: int = 0  # failed logins and linking attempts deleted
+    message_texts: int = 0  # recorded messages (insights) whose text was cleared
 
 
 def _without_text_inbound(response: Any) -> Dict[str, Any]:
@@ -65,7 +68,15 @@ def purge(session: Session, now: datetime, days: int) -> Purged:
     session.execute(delete(ConversationEvent).where(ConversationEvent.sender_id.in_(idle))
                     .execution_options(synchronize_session=False))
     attempts += session.execute(delete(Conversation).where(Conversation.updated_at < cutoff)).rowcount
-    return Purged(inbound, outbound, attempts)
+    return Purged(inbound, outbound, attempts, _clear_message_texts(session, cutoff))
+
+
+def _clear_message_texts(session: Session, cutoff: datetime) -> int:
+    """The unanswered inbox's texts and their grouping keys (also text) of messages older
+    than the cutoff; the records themselves stay, so the counts do."""
+    kept = or_(MessageRecord.text.isnot(None), MessageRecord.normalized.isnot(None))
+    return session.execute(update(MessageRecord).where(MessageRecord.at < cutoff, kept)
+                           .values(text=None, normalized=None).execution_options(synchronize_session=False)).rowcount
 
 
 def _redact(session: Session, model, column, strip, *conditions) -> int:

@@ -29,6 +29,7 @@ from bot.handoff.coordinator import HandBackFailed, pause_conversation, resolve_
 from bot.handoff.live import LIVE
 from bot.handoff.queue import AVAILABILITIES, QueueError, set_availability
 from bot.i18n import normalize_language
+from bot.loyalty.tags import TagError
 from bot.operator import audit
 from bot.settings import Settings
 
@@ -121,6 +122,8 @@ def known_errors(error: Exception) -> Optional[response.HTTPResponse]:
         return response.json({"error": str(error)}, status=error.status)
     if isinstance(error, QueueError):
         return response.json({"error": str(error)}, status=400)
+    if isinstance(error, TagError):
+        return api_error(ApiError(error.status, str(error), error.field))
     return None
 
 

@@ -16,6 +16,8 @@ from bot.console.auth import current_agent, request_token
 from bot.console.live_streams import MAX_STREAMS_PER_LOGIN, LiveStreams, Stream
 from bot.console.pages import add_page_routes
 from bot.console.queue_api import add_queue_routes
+from bot.console.insights_api import add_insights_routes
+from bot.console.tags_api import add_tag_routes
 from bot.db import session_scope
 from bot.handoff.sweep import sweep_queue
 from bot.settings import Settings, get_settings
@@ -74,6 +76,8 @@ class AgentConsole(InputChannel):
         add_page_routes(blueprint, settings)
         add_api_routes(blueprint, settings)
         add_queue_routes(blueprint, settings)
+        add_tag_routes(blueprint, settings)
+        add_insights_routes(blueprint, settings)
         state: Dict[str, Any] = {}
         live = LiveStreams()
 

@@ -1,6 +1,6 @@
 """OpenAPI 3 description of the agent API, served at /agent/api/openapi.json.
 
-Every route of the agent console (bot/console/api.py, channel.py, pages.py) is here with
+Every route of the agent console (bot/console/*api.py, channel.py, pages.py) is here with
 the bodies it takes and the body of every status it answers with; tests/test_api_fuzz.py
 holds the running server to this document.
 """
@@ -13,6 +13,9 @@ from bot.console.openapi_parts import (CROSS_SITE_LOGIN, DATE_TIME, LANGUAGE, LO
                                        html, json_body, nullable, obj, ok, operation, path_id, ref)
 from bot.handoff.queue import AVAILABILITIES, CATEGORIES, PRIORITIES
 from bot.handoff.tickets import REASONS, VIEWS
+from bot.insights.openapi import AGENT_PATHS as INSIGHTS_PATHS
+from bot.insights.openapi import SCHEMAS as INSIGHTS_SCHEMAS
+from bot.loyalty.tags import MAX_TAG_LENGTH, MAX_TAGS_PER_MEMBER
 
 MAX_TEXT = 4000  # bot/console/api.py
 MAX_CREDENTIAL = 256
@@ -113,6 +116,17 @@ ROUTING_CHANGE = obj({"category": {"type": "string", "enum": list(CATEGORIES),
                                    "description": "moves the first-response target"},
                       "team": {"type": "string", "minLength": 1, "description": "a team key (GET /agent/api/teams)"}},
                      required=[], minProperties=1)
+TAG_TEXT = (f"1-{MAX_TAG_LENGTH} characters once trimmed: letters, digits, Chinese characters and : _ -; "
+            "full-width forms are folded and ASCII letters lower-cased (\"City：Shanghai\" is city:shanghai)")
+TAG_CHANGE = obj({"tag": {"type": "string", "minLength": 1, "example": "city:shanghai", "description": TAG_TEXT}})
+TAG_PARAM = [{"name": "tag", "in": "path", "required": True, "description": "the tag, URL-encoded (compared "
+                                                                             "normalised, as when adding)",
+              "schema": {"type": "string", "minLength": 1, "example": "city:shanghai"}}]
+MEMBER_TAGS = obj({"tags": array({"type": "string"}, description=f"the member's tags after the call (adding stops "
+                                                                   f"at {MAX_TAGS_PER_MEMBER})"),
+                   "changed": {"type": "boolean", "description": "false: the member already had the tag (adding) or "
+                                                                 "did not have it (removing)"}})
+NOT_A_MEMBER = "the ticket's customer has not linked a membership (tags belong to one)"
 ME_CHANGE = obj({"language": nullable({"type": "string", "description": "en or zh (a locale such as en-GB or zh-CN is "
                                                                         "read as its language); null: follow the "
                                                                         "browser"}),
@@ -184,11 +198,22 @@ PATHS: Dict[str, Any] = {
         "freed may go to a waiting ticket",
         errors=(403, 404, 409, 503))},
     "/agent/api/tickets/{ticket_id}/reopen": {"post": _ticket_action("Reopen: the bot is silent again")},
+    "/agent/api/tickets/{ticket_id}/tags": {"post": changing(
+        "Tag the ticket's customer (their membership: any agent, open or resolved ticket); tags choose the "
+        "promotions a member sees. Audited as member.tag_add",
+        {200: ok("the member's tags", ref("MemberTags")),
+         409: error(f"{NOT_A_MEMBER}, or the member already has {MAX_TAGS_PER_MEMBER} tags")},
+        errors=(400, 404), params=TICKET_ID,
+        body=json_body(TAG_CHANGE))},
+    "/agent/api/tickets/{ticket_id}/tags/{tag}": {"delete": changing(
+        "Remove a tag from the ticket's customer (any agent). Audited as member.tag_remove",
+        {200: ok("the member's tags", ref("MemberTags")), 409: error(NOT_A_MEMBER)},
+        errors=(400, 404), params=TICKET_ID + TAG_PARAM)},
     "/agent/api/events": {"get": operation(
         "Server-sent events: `{\"type\": \"changed\" | \"ticket\" | \"message\", \"ticket_id\"?}` whenever "
-        "tickets, messages or availabilities change; `{\"type\": \"sla_breach\", \"ticket_id\", \"team_id\", "
-        "\"priority\"}` when a ticket's first-response target passes unanswered; `session_ended` when the session "
-        "ends",
+        "tickets, messages, availabilities or a customer's tags change; `{\"type\": \"sla_breach\", "
+        "\"ticket_id\", \"team_id\", \"priority\"}` when a ticket's first-response target passes unanswered; "
+        "`session_ended` when the session ends",
         {200: {"description": "an endless stream of `data: {json}` lines",
                "content": {"text/event-stream": {"schema": {"type": "string"}}}}})},
     "/agent/api/openapi.json": {"get": operation("This document", {
@@ -211,7 +236,7 @@ PATHS: Dict[str, Any] = {
 
 OPENAPI: Dict[str, Any] = {
     "openapi": "3.0.3",
-    "info": {"title": "Community assistant agent API", "version": "1.2",
+    "info": {"title": "Community assistant agent API", "version": "1.3",
              "description": "Hand-off tickets: the same operations as the agent console. Log in with "
                             "POST /agent/api/login, then send the token as `Authorization: Bearer <token>` "
                             "(the console uses the same token as a cookie). Every error is JSON: "
@@ -221,7 +246,8 @@ OPENAPI: Dict[str, Any] = {
                    "schemas": {**SCHEMAS, "Agent": AGENT, "Me": ME, "Colleague": COLLEAGUE, "TeamRef": TEAM_REF,
                                "Team": TEAM, "TicketTimes": TIMES, "TicketSummary": SUMMARY,
                                "TicketMessage": MESSAGE, "Order": ORDER, "MemberProfile": PROFILE,
-                               "TicketDetail": DETAIL, "RevealedTicket": REVEALED}},
+                               "TicketDetail": DETAIL, "RevealedTicket": REVEALED,
+                               "MemberTags": MEMBER_TAGS, **INSIGHTS_SCHEMAS}},
     "security": SIGNED_IN,
-    "paths": PATHS,
+    "paths": {**PATHS, **INSIGHTS_PATHS},
 }

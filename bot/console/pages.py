@@ -15,6 +15,7 @@ from bot.console.queue_views import routing_labels
 from bot.db import session_scope
 from bot.i18n import LANGUAGES, normalize_language
 from bot.i18n.catalog import catalog
+from bot.loyalty.tags import MAX_TAG_LENGTH, MAX_TAGS_PER_MEMBER, TAG_PATTERN
 from bot.settings import Settings
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -56,6 +57,13 @@ def render(name: str, language: str, extra: dict = None, sections: tuple = ("con
     return text.replace("{{data}}", json.dumps(page_data, ensure_ascii=False).replace("</", "<\\/"))
 
 
+def tag_rule() -> dict:
+    """The tag rules of bot/loyalty/tags.py for the page, which checks a tag before sending
+    it so that the agent reads what is wrong in their own language (the server's 400 is
+    English); `pattern` is written to mean the same to JavaScript's RegExp."""
+    return {"pattern": TAG_PATTERN.pattern, "max_length": MAX_TAG_LENGTH, "max_tags": MAX_TAGS_PER_MEMBER}
+
+
 def add_page_routes(blueprint: Blueprint, settings: Settings) -> None:
     @blueprint.route("/", methods=["GET"])
     async def console(request: Request):
@@ -64,8 +72,9 @@ def add_page_routes(blueprint: Blueprint, settings: Settings) -> None:
             if agent is None:
                 return response.redirect("/agent/login")
             language = ui_language(request, agent.language)
-            page = render("console.html", language, {"agent_name": agent.display_name},
-                          data={"labels": routing_labels(language)})
+            page = render("console.html", language, {"agent_name": agent.display_name,
+                                                      "insights_hidden": "" if agent.team_lead else "hidden"},
+                          data={"labels": routing_labels(language), "tag_rule": tag_rule()})
         return response.html(page)
 
     @blueprint.route("/static/console.js", methods=["GET"])
@@ -82,6 +91,9 @@ def add_page_routes(blueprint: Blueprint, settings: Settings) -> None:
         if token is None:
             return page
         return set_session_cookie(request, response.redirect("/agent/"), token, settings)
+
+    from bot.operator.insights_pages import add_team_lead_insights_page  # imports this module
+    add_team_lead_insights_page(blueprint, settings)  # GET /agent/insights
 
 
 async def form_login(request: Request, settings: Settings, role: str, action: str, sections: tuple,

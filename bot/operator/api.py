@@ -14,11 +14,16 @@ from bot.announcements.runner import history, send_test
 from bot.announcements.schedule import ValidationError
 from bot.console.auth import requires
 from bot.db.models import Announcement, CommunityGroup
+from bot.insights.unanswered import InboxError
 from bot.db.types import is_row_id, text_problem, utcnow
 from bot.console.api import json_login
 from bot.i18n import normalize_language
 from bot.operator import audit
+from bot.operator.canned import CannedError
+from bot.operator.canned_api import add_canned_routes, canned_error_json
 from bot.operator.content_api import add_content_routes, error_json
+from bot.operator.inbox_api import add_inbox_routes, inbox_error_json
+from bot.operator.insights_api import add_insights_routes
 from bot.operator.model_api import add_model_routes
 from bot.operator.openapi import OPENAPI
 from bot.operator.pages import add_page_routes
@@ -125,6 +130,10 @@ class OperatorApi(InputChannel):
                 return error_json(error)
             if isinstance(error, TeamError):
                 return team_error_json(error)
+            if isinstance(error, CannedError):
+                return canned_error_json(error)
+            if isinstance(error, InboxError):
+                return inbox_error_json(error)
             return None
 
         operator_only = requires("operator", "log in as an operator (POST /operator/api/login) and send the "
@@ -134,6 +143,9 @@ class OperatorApi(InputChannel):
         add_content_routes(blueprint, operator_only, settings)
         add_model_routes(blueprint, operator_only, settings)
         add_team_routes(blueprint, operator_only)
+        add_canned_routes(blueprint, operator_only)
+        add_inbox_routes(blueprint, operator_only, settings)
+        add_insights_routes(blueprint, operator_only, settings)
 
         def load(session, model, item_id):
             row = session.get(model, item_id) if is_row_id(item_id) else None

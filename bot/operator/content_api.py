@@ -50,6 +50,19 @@ async def save(files: ContentFiles, name: str, text: str, version: str) -> Dict[
     return {"file": name, "version": new_versions[name], "warnings": report.warnings}
 
 
+async def replace_examples(session, operator, files: ContentFiles, intent: str, examples: Any,
+                           version: Any) -> Dict[str, Any]:
+    """Replaces an intent's examples: checked, validated, written only over `version`, and
+    audited (intent.examples). The one way examples change: the intents API and the
+    unanswered inbox both come here."""
+    name, text, before, after = training_data.set_examples(files, intent, examples)
+    saved = await save(files, name, text, version_from({"version": version}))
+    audit.record(session, operator, "intent.examples", intent, {
+        "file": name, "added": [e for e in after if e not in before],
+        "removed": [e for e in before if e not in after]})
+    return saved
+
+
 def latest_misclassified(session) -> Dict[str, list]:
     job = session.execute(select(ModelJob).where(ModelJob.kind == "test", ModelJob.status != "running")
                           .order_by(ModelJob.id.desc()).limit(1)).scalar()
@@ -72,11 +85,7 @@ def add_content_routes(blueprint: Blueprint, operator_only: Callable, settings: 
     @operator_only
     async def set_examples(request, session, operator, intent):
         body = body_of(request)
-        name, text, before, after = training_data.set_examples(files(), intent, body.get("examples"))
-        saved = await save(files(), name, text, version_from(body))
-        audit.record(session, operator, "intent.examples", intent, {
-            "file": name, "added": [e for e in after if e not in before],
-            "removed": [e for e in before if e not in after]})
+        saved = await replace_examples(session, operator, files(), intent, body.get("examples"), body.get("version"))
         return response.json(saved, ensure_ascii=False)
 
     @blueprint.route("/api/responses", methods=["GET"])

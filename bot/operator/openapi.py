@@ -1,8 +1,8 @@
 """OpenAPI 3 description of the operator API, served at /operator/api/openapi.json.
 
 Every route of the operator console (bot/operator/api.py, content_api.py, model_api.py,
-teams_api.py, pages.py) with the bodies it takes and the body of every status it answers with; the
-schemas live in openapi_schemas.py. tests/test_api_fuzz.py holds the server to it.
+teams_api.py, canned_api.py, inbox_api.py, insights_api.py, pages.py) with the bodies it takes and the body of every status it
+answers with; the schemas live in openapi_schemas.py. tests/test_api_fuzz.py holds the server to it.
 """
 from __future__ import annotations
 
@@ -14,6 +14,10 @@ from bot.console.openapi_parts import (CROSS_SITE_LOGIN, LANGUAGE, LOCATION, RET
                                        json_body, obj, ok, operation, path_id, ref)
 from bot.operator.openapi_schemas import MODEL_NAME
 from bot.operator.openapi_schemas import SCHEMAS as OPERATOR_SCHEMAS
+from bot.operator.inbox_openapi import PATHS as INBOX
+from bot.operator.inbox_openapi import SCHEMAS as INBOX_SCHEMAS
+from bot.insights.openapi import PATHS as INSIGHTS
+from bot.insights.openapi import SCHEMAS as INSIGHTS_SCHEMAS
 
 ANNOUNCEMENT_ID = [path_id("announcement_id", "the announcement's id")]
 GROUP_ID = [path_id("group_id", "the group's id")]
@@ -25,6 +29,8 @@ VERSION_QUERY = {"name": "version", "in": "query", "required": True, "descriptio
                  "schema": {"type": "string", "minLength": 1}}
 TEAM_KEY_PARAM = [{"name": "key", "in": "path", "required": True, "description": "the team's key",
                    "schema": {"type": "string", "example": "after_sales"}}]
+CANNED_KEY_PARAM = [{"name": "key", "in": "path", "required": True, "description": "the canned reply's key",
+                     "schema": {"type": "string", "example": "order_delay"}}]
 USERNAME_PARAM = [{"name": "username", "in": "path", "required": True, "description": "an agent account",
                    "schema": {"type": "string", "example": "lily"}}]
 SAVE_ERRORS = (400, 404, 409, 422)  # invalid, no such item or file, a newer save (or a name taken), fails validation
@@ -159,8 +165,24 @@ TEAMS: Dict[str, Any] = {
         "Agent accounts with their teams, languages and availability",
         {200: ok("by username", array(ref("AgentSkills")))})},
     "/operator/api/agents/{username}": {"put": changing(
-        "Set an agent's teams and the languages they answer in", {200: ok("the agent", ref("AgentSkills"))},
+        "Set an agent's teams, the languages they answer in and whether they are a team lead", {200: ok("the agent", ref("AgentSkills"))},
         errors=(400, 404), params=USERNAME_PARAM, body=json_body(ref("AgentSkillsChange")))},
+}
+
+CANNED: Dict[str, Any] = {
+    "/operator/api/canned-replies": {
+        "get": operation("Canned replies for agents, by key, with their title and text per language",
+                         {200: ok("by key", array(ref("CannedReply")))}),
+        "post": changing("Create a canned reply (a title and a text in every language)",
+                         {201: ok("created", ref("CannedReply"))}, errors=(400, 409),
+                         body=json_body(ref("CannedReplyInput")))},
+    "/operator/api/canned-replies/{key}": {
+        "put": changing("Replace a canned reply's titles and texts (its key stays)",
+                        {200: ok("the canned reply", ref("CannedReply"))}, errors=(400, 404),
+                        params=CANNED_KEY_PARAM, body=json_body(ref("CannedReplyChange"))),
+        "delete": changing("Delete a canned reply (in every language)",
+                           {200: ok("deleted", obj({"deleted": {"type": "string"}}))}, errors=(404,),
+                           params=CANNED_KEY_PARAM)},
 }
 
 ACCOUNT: Dict[str, Any] = {
@@ -188,6 +210,9 @@ ACCOUNT: Dict[str, Any] = {
     "/operator/static/teams.js": {"get": operation("The script of the console's Teams tab", {
         200: {"description": "JavaScript", "content": {"text/javascript": {"schema": {"type": "string"}}}}},
         signed_in=False, tags=PAGES)},
+    "/operator/static/canned.js": {"get": operation("The script of the console's Canned replies tab", {
+        200: {"description": "JavaScript", "content": {"text/javascript": {"schema": {"type": "string"}}}}},
+        signed_in=False, tags=PAGES)},
     "/operator/login": {
         "get": operation("The login page", {200: html("the form")}, signed_in=False, tags=PAGES,
                          params=[{"name": "lang", "in": "query", "schema": {"type": "string"}}]),
@@ -201,16 +226,19 @@ ACCOUNT: Dict[str, Any] = {
 
 OPENAPI: Dict[str, Any] = {
     "openapi": "3.0.3",
-    "info": {"title": "Community assistant operator API", "version": "1.2",
+    "info": {"title": "Community assistant operator API", "version": "1.3",
              "description": "What the assistant knows and says (intents, responses, stories and rules), its model "
                             "(train, test, deploy, roll back), scheduled group announcements, group settings, "
-                            "and the agent queue's teams, agents' languages and category routing. "
+                            "the agent queue's teams, agents' languages and category routing, and the canned "
+                            "replies agents pick; the unanswered inbox (what the bot did not understand, and "
+                            "the operators' decisions) and conversation transcripts. "
                             "Log in with POST /operator/api/login and an operator account, then send "
                             "`Authorization: Bearer <token>`. Saves carry the `version` of the file they were "
                             "loaded from: a stale version gets 409, an invalid change 422 with `errors`. Every "
                             "error is JSON: `{\"error\": \"what is wrong\", \"field\": \"which field\"}`."},
     "tags": [{"name": "pages", "description": "the console's HTML pages, for browsers"}],
-    "components": {"securitySchemes": SECURITY_SCHEMES, "schemas": {**SCHEMAS, **OPERATOR_SCHEMAS}},
+    "components": {"securitySchemes": SECURITY_SCHEMES, "schemas": {**SCHEMAS, **OPERATOR_SCHEMAS, **INBOX_SCHEMAS,
+                                                               **INSIGHTS_SCHEMAS}},
     "security": SIGNED_IN,
-    "paths": {**ACCOUNT, **ANNOUNCEMENTS, **CONTENT, **MODELS, **TEAMS},
+    "paths": {**ACCOUNT, **ANNOUNCEMENTS, **CONTENT, **MODELS, **TEAMS, **CANNED, **INBOX, **INSIGHTS},
 }

@@ -7,6 +7,10 @@ from bot.announcements.schedule import INTERVAL_UNITS, MAX_CRON_LENGTH, MAX_TEXT
 from bot.announcements.service import MAX_TAG, MAX_URL
 from bot.handoff.queue import AVAILABILITIES, CATEGORIES
 from bot.console.openapi_parts import DATE_TIME, LANGUAGE, Schema, array, nullable, obj, ref
+from bot.operator.canned import KEY_PATTERN as CANNED_KEY_PATTERN
+from bot.operator.canned import MAX_TEXT as MAX_CANNED_TEXT
+from bot.operator.canned import MAX_TITLE as MAX_CANNED_TITLE
+from bot.operator.canned import PLACEHOLDERS
 from bot.operator.responses import MAX_TEXT_LENGTH as MAX_RESPONSE_TEXT
 from bot.operator.teams import KEY_PATTERN, MAX_MEMBERS, MAX_NAME
 from bot.operator.training_data import MAX_EXAMPLE_LENGTH
@@ -203,11 +207,33 @@ AGENT_SKILLS = obj({
     "username": {"type": "string"}, "display_name": {"type": "string"}, "active": {"type": "boolean"},
     "availability": {"type": "string", "enum": list(AVAILABILITIES)},
     "languages": array(LANGUAGE, description="the languages the agent answers in; empty: any"),
-    "teams": array(TEAM_KEY, description="the agent's teams; empty: serves every team")})
+    "teams": array(TEAM_KEY, description="the agent's teams; empty: serves every team"),
+    "team_lead": {"type": "boolean", "description": "may read the insights in the agent console (read-only)"}})
 AGENT_SKILLS_CHANGE = obj({
     "teams": array(TEAM_KEY, maxItems=MAX_MEMBERS, description="replaces the agent's teams ([]: every team)"),
-    "languages": array(LANGUAGE, description="replaces the agent's languages ([]: any language)")},
-    required=[], minProperties=1, description="teams, languages or both; what is not sent stays")
+    "languages": array(LANGUAGE, description="replaces the agent's languages ([]: any language)"),
+    "team_lead": {"type": "boolean", "description": "makes the agent a team lead (true) or not (false)"}},
+    required=[], minProperties=1, description="teams, languages, team_lead or several; what is not sent stays")
+
+CANNED_KEY = {"type": "string", "pattern": CANNED_KEY_PATTERN.pattern, "example": "order_delay",
+              "description": "lowercase letters, digits and underscores; a reply's key never changes"}
+CANNED_ENTRY = obj({
+    "title": {"type": "string", "minLength": 1, "maxLength": MAX_CANNED_TITLE, "example": "Order delayed",
+              "description": "what agents pick it by; surrounding spaces are dropped"},
+    "text": {"type": "string", "minLength": 1, "maxLength": MAX_CANNED_TEXT,
+             "example": "Sorry for the wait, {customer_name}.",
+             "description": "sent to the customer; the only placeholders are "
+                            + " and ".join("{" + name + "}" for name in PLACEHOLDERS)
+                            + " (filled in per customer); any other brace is refused"}})
+CANNED_TEXTS = {"type": "object", "additionalProperties": False, "required": list(LANGUAGE["enum"]),
+                "description": "a title and a text in every language",
+                "properties": {language: CANNED_ENTRY for language in LANGUAGE["enum"]}}
+CANNED_REPLY = obj({"key": {"type": "string"}, "texts": {
+    "type": "object", "description": "the title and text per language (replies saved here have every language)",
+    "properties": {language: obj({"title": {"type": "string"}, "text": {"type": "string"}})
+                   for language in LANGUAGE["enum"]}}})
+CANNED_REPLY_INPUT = obj({"key": CANNED_KEY, "texts": CANNED_TEXTS})
+CANNED_REPLY_CHANGE = obj({"texts": CANNED_TEXTS})
 
 SCHEMAS: Schema = {
     "Announcement": ANNOUNCEMENT, "AnnouncementInput": ANNOUNCEMENT_INPUT, "AnnouncementChange": ANNOUNCEMENT_CHANGE,
@@ -218,5 +244,6 @@ SCHEMAS: Schema = {
     "ValidationReport": REPORT, "Models": MODELS, "Job": JOB, "JobDetail": JOB_DETAIL, "Deployed": DEPLOYED,
     "AuditEntry": AUDIT_ENTRY, "Team": TEAM, "TeamInput": TEAM_INPUT, "TeamRename": TEAM_RENAME,
     "TeamMembers": TEAM_MEMBERS, "Routing": ROUTING, "RoutingChange": ROUTING_CHANGE, "AgentSkills": AGENT_SKILLS,
-    "AgentSkillsChange": AGENT_SKILLS_CHANGE,
+    "AgentSkillsChange": AGENT_SKILLS_CHANGE, "CannedReply": CANNED_REPLY, "CannedReplyInput": CANNED_REPLY_INPUT,
+    "CannedReplyChange": CANNED_REPLY_CHANGE,
 }

@@ -14,13 +14,14 @@ from bot.db import session_scope
 from bot.db.types import utcnow
 from bot.handoff.agents import agent_for_token, logout
 from bot.i18n import normalize_language
+from bot.operator.insights_pages import add_operator_insights_page
 from bot.settings import Settings
 
 STATIC = Path(__file__).resolve().parent / "static"
 # The page's strings: the shared console texts, the routing labels (category.*, priority.*,
 # availability.* of queue.*.yml, for the Teams tab) and the operator console's own.
 SECTIONS = ("console", "queue", "operator")
-SCRIPTS = ("operator.js", "teams.js")  # the page's scripts, served from STATIC
+SCRIPTS = ("operator.js", "teams.js", "canned.js", "inbox.js")  # the page's scripts, served from STATIC
 COOKIE_PATH = "/operator"
 
 
@@ -50,6 +51,7 @@ def add_page_routes(blueprint: Blueprint, settings: Settings) -> None:
 
     for name in SCRIPTS:
         add_script_route(blueprint, name)
+    add_operator_insights_page(blueprint, settings)  # GET /operator/insights
 
     @blueprint.route("/login", methods=["GET"])
     async def show_login(request: Request):

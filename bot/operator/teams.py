@@ -69,7 +69,7 @@ def list_agents(session: Session) -> List[Dict[str, Any]]:
 def agent_json(agent: Agent) -> Dict[str, Any]:
     return {"username": agent.username, "display_name": agent.display_name, "active": agent.active,
             "availability": agent.availability, "languages": agent_languages(agent),
-            "teams": [team.key for team in agent.teams]}
+            "teams": [team.key for team in agent.teams], "team_lead": bool(agent.team_lead)}
 
 
 def routing(session: Session) -> Dict[str, Optional[str]]:
@@ -134,6 +134,14 @@ def checked_languages(value: Any) -> List[str]:
         raise TeamError(f"languages must be codes out of {', '.join(LANGUAGES)}; not {_shown(unknown[0])}",
                         "languages")
     return codes
+
+
+def checked_team_lead(value: Any) -> bool:
+    """Team leads may read the insights of the agent console (read-only): yes or no, nothing
+    that merely looks true ("yes", 1) or would be read as false (null)."""
+    if not isinstance(value, bool):
+        raise TeamError("team_lead must be true or false", "team_lead")
+    return value
 
 
 def teams_named(session: Session, keys: Any) -> List[Team]:
@@ -203,24 +211,29 @@ def set_members(session: Session, operator: Optional[Agent], key: Any, usernames
 
 
 def set_agent_skills(session: Session, operator: Optional[Agent], username: Any,
-                     teams: Optional[Iterable[str]] = None, languages: Optional[Iterable[str]] = None) -> Agent:
-    """An agent's teams and/or languages (None: unchanged). No team: serves every team;
-    no language: takes tickets in any language."""
+                     teams: Optional[Iterable[str]] = None, languages: Optional[Iterable[str]] = None,
+                     team_lead: Optional[bool] = None) -> Agent:
+    """An agent's teams, languages and/or team-lead role (None: unchanged). No team: serves
+    every team; no language: takes tickets in any language. The audit entry shows the
+    team-lead role only when it was sent, so entries of plain skill changes stay as short."""
     agent = find_ticket_agent(session, username)
-    if teams is None and languages is None:
-        raise TeamError("send teams, languages or both")
+    if teams is None and languages is None and team_lead is None:
+        raise TeamError("send teams, languages or both (and/or team_lead)")
     new_teams = teams_named(session, teams) if teams is not None else None
     new_languages = checked_languages(languages) if languages is not None else None
+    new_team_lead = checked_team_lead(team_lead) if team_lead is not None else None
     before = agent_json(agent)
     if new_teams is not None:
         agent.teams = sorted(new_teams, key=lambda team: team.key)
     if new_languages is not None:
         agent.languages = ",".join(new_languages)
+    if new_team_lead is not None:
+        agent.team_lead = new_team_lead
     session.flush()
     after = agent_json(agent)
+    shown = ("teams", "languages") + (("team_lead",) if new_team_lead is not None else ())
     audit.record(session, operator, "agent.skills", agent.username,
-                 {"before": {k: before[k] for k in ("teams", "languages")},
-                  "after": {k: after[k] for k in ("teams", "languages")}})
+                 {"before": {k: before[k] for k in shown}, "after": {k: after[k] for k in shown}})
     return agent
 
 

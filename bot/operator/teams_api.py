@@ -87,5 +87,8 @@ def add_team_routes(blueprint: Blueprint, operator_only: Callable) -> None:
         for field in ("teams", "languages"):  # absent: unchanged; null is no list (and no way to say "none")
             if field in body and not isinstance(body[field], list):
                 raise TeamError(f"{field} must be a list of texts ([] for none)", field)
-        agent = teams.set_agent_skills(session, operator, username, body.get("teams"), body.get("languages"))
+        if "team_lead" in body:  # null is neither yes nor no
+            teams.checked_team_lead(body["team_lead"])
+        agent = teams.set_agent_skills(session, operator, username, body.get("teams"), body.get("languages"),
+                                       body.get("team_lead"))
         return answer(teams.agent_json(agent))

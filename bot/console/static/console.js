@@ -167,6 +167,7 @@ function renderTicket(t) {
   renderProfile(t);
 }
 function renderProfile(t) {
+  const typed = typedTag(t);
   const box = $("profile"); box.innerHTML = "";
   const p = t.profile;
   if (!p) { box.appendChild(el("p", "empty", S.not_linked)); }
@@ -174,8 +175,10 @@ function renderProfile(t) {
     box.appendChild(el("h3", "", S.member));
     const dl = el("dl"), seen = shown[t.id];
     [[S.member_name, p.name], [S.member_code, seen ? seen.code : p.code], [S.member_tier, p.tier], [S.points, p.points.toLocaleString()],
-     [S.points_expiring, p.points_expiring.toLocaleString()], [S.phone, "…" + (seen ? seen.phone_last4 : p.phone_last4)], [S.joined, p.joined],
-     [S.tags, (p.tags || []).join(", ") || "—"]].forEach(([k, v]) => { dl.appendChild(el("dt", "", k)); dl.appendChild(el("dd", "", v)); });
+     [S.points_expiring, p.points_expiring.toLocaleString()], [S.phone, "…" + (seen ? seen.phone_last4 : p.phone_last4)], [S.joined, p.joined]]
+      .forEach(([k, v]) => { dl.appendChild(el("dt", "", k)); dl.appendChild(el("dd", "", v)); });
+    dl.appendChild(el("dt", "", S.tags));
+    const tags = el("dd"); tags.appendChild(tagChips(t)); tags.appendChild(tagForm(t, typed)); dl.appendChild(tags);
     box.appendChild(dl);
     if (!seen) {
       const reveal = el("button", "", S.reveal); reveal.id = "reveal"; reveal.title = S.reveal_hint;
@@ -194,6 +197,56 @@ function renderProfile(t) {
     const csat = csatNode(pt.csat); if (csat) line.appendChild(csat);
     box.appendChild(line);
   });
+}
+
+// ---------- the member's tags: chips with ×, and a field to add one ----------
+const TAG_RULE = DATA.tag_rule, TAG_PATTERN = new RegExp("^(?:" + TAG_RULE.pattern + ")$");
+let tagDraft = null;  // what the agent is typing into the tag field, kept across live redraws
+function normaliseTag(raw) { return raw.normalize("NFKC").trim().replace(/[A-Z]/g, c => c.toLowerCase()); }
+function tagRefusal(tag, tags) {  // the server's rules (bot/loyalty/tags.py), said in the agent's language
+  if (!tag || [...tag].length > TAG_RULE.max_length || !TAG_PATTERN.test(tag)) return fmt(S.tag_invalid, {tag, length: TAG_RULE.max_length});
+  if (!tags.includes(tag) && tags.length >= TAG_RULE.max_tags) return fmt(S.tag_limit, {count: TAG_RULE.max_tags});
+  return null;
+}
+function typedTag(t) {
+  const input = $("tag-input");
+  if (input) tagDraft = {ticket: Number(input.dataset.ticket), value: input.value, focused: document.activeElement === input};
+  return tagDraft && tagDraft.ticket === t.id ? tagDraft : null;
+}
+function tagChips(t) {
+  const box = el("div", "tags"); box.id = "member-tags";
+  const tags = t.profile.tags || [];
+  if (!tags.length) box.appendChild(el("span", "no-tags", S.no_tags));
+  tags.forEach(tag => {
+    const chip = el("span", "chip"); chip.dataset.tag = tag; chip.appendChild(el("span", "", tag));
+    const remove = el("button", "chip-remove", "×"); remove.type = "button";
+    remove.title = fmt(S.tag_remove, {tag}); remove.setAttribute("aria-label", remove.title);
+    remove.onclick = () => changeTag(t, "DELETE", tag);
+    chip.appendChild(remove); box.appendChild(chip);
+  });
+  return box;
+}
+function tagForm(t, typed) {
+  const form = el("form", "tag-form"); form.id = "tag-form";
+  const input = el("input"); input.id = "tag-input"; input.dataset.ticket = t.id; input.maxLength = TAG_RULE.max_length;
+  input.placeholder = S.tag_placeholder; input.title = fmt(S.tag_hint, {length: TAG_RULE.max_length});
+  const add = el("button", "", S.tag_add); add.type = "submit"; add.id = "add-tag";
+  form.appendChild(input); form.appendChild(add);
+  form.onsubmit = async e => {
+    e.preventDefault();
+    const tag = normaliseTag(input.value); if (!tag) return;
+    const refusal = tagRefusal(tag, t.profile.tags || []);
+    if (refusal) { alert(refusal); return; }
+    if (await changeTag(t, "POST", tag)) { tagDraft = null; $("tag-input").value = ""; $("tag-input").focus(); }
+  };
+  if (typed) { input.value = typed.value; if (typed.focused) setTimeout(() => input.focus()); }
+  return form;
+}
+async function changeTag(t, method, tag) {
+  const path = "/tickets/" + t.id + "/tags" + (method === "DELETE" ? "/" + encodeURIComponent(tag) : "");
+  const data = await api(path, method, method === "POST" ? {tag} : undefined);
+  if (data && current && current.id === t.id) { current.profile.tags = data.tags; renderProfile(current); }
+  return data;
 }
 async function openTicket(id) { const t = await api("/tickets/" + id + "?lang=" + DATA.lang); if (t) { current = t; renderTicket(t); renderTickets(); } }
 async function act(path, body) { if (!current) return; if (await api("/tickets/" + current.id + path, "POST", body)) { await openTicket(current.id); await loadTickets(); } }

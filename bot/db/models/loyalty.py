@@ -150,7 +150,8 @@ class LinkAttempt(Base):
 
     __tablename__ = "link_attempts"
     __table_args__ = (Index("ix_link_attempts_user", "platform", "platform_user_id", "attempted_at"),
-                      Index("ix_link_attempts_code", "member_code", "attempted_at"))
+                      Index("ix_link_attempts_code", "member_code", "attempted_at"),
+                      Index("ix_link_attempts_at", "attempted_at"))  # insights: linking per day
 
     id = Column(Integer, primary_key=True)
     platform = Column(String(32), nullable=False)

@@ -25,7 +25,7 @@ function showResult(box, result, okText) {
   }
 }
 
-// ---------- tabs (teams.js adds its own loader) ----------
+// ---------- tabs (teams.js and canned.js add their own loaders) ----------
 const loaders = {intents: loadIntents, responses: loadResponses, stories: loadStories, schedules: loadAnnouncements, model: loadModel, audit: loadAudit};
 function showTab(name) {
   for (const b of $("tabs").children) b.classList.toggle("active", b.dataset.tab === name);
@@ -385,5 +385,5 @@ async function loadAudit() {
 $("language").value = DATA.lang;
 $("language").onchange = async e => { await api("/me", "PUT", {language: e.target.value}); location.search = ""; location.reload(); };
 $("logout").onclick = async () => { await api("/logout", "POST"); location.href = "/operator/login"; };
-// after every script of the page has run (teams.js registers its tab)
+// after every script of the page has run (teams.js and canned.js register their tabs)
 document.addEventListener("DOMContentLoaded", () => showTab(loaders[location.hash.slice(1)] ? location.hash.slice(1) : "intents"));

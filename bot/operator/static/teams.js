@@ -75,7 +75,7 @@ function newTeamForm() {
 // ---------- agents: teams (read here, set above) and languages ----------
 function agentsTable() {
   const table = el("table"); table.id = "agents-table";
-  table.appendChild(headerRow(T("agent"), T("availability"), T("agent_teams"), T("languages")));
+  table.appendChild(headerRow(T("agent"), T("availability"), T("agent_teams"), T("languages"), T("team_lead")));
   for (const agent of agentsData) table.appendChild(agentRow(agent));
   return table;
 }
@@ -93,8 +93,17 @@ function agentRow(agent) {
   const save = button(T("save_languages"), () => change("agents-result", "/agents/" + encodeURIComponent(agent.username), "PUT",
     {languages: [...languages.querySelectorAll(".agent-language:checked")].map(c => c.value)}));
   save.className = "save-languages";
-  tr.append(who, el("td", "", S["availability." + agent.availability] || agent.availability), el("td", "", teams), cell(languages, save));
+  tr.append(who, el("td", "", S["availability." + agent.availability] || agent.availability), el("td", "", teams), cell(languages, save),
+    cell(teamLeadCheckbox(agent)));
   return tr;
+}
+// Team leads read the insights in their console; the change is saved as soon as it is ticked.
+function teamLeadCheckbox(agent) {
+  const label = el("label", "row"), box = el("input", "agent-team-lead");
+  box.type = "checkbox"; box.checked = agent.team_lead; box.title = T("team_lead_help");
+  box.onchange = () => change("agents-result", "/agents/" + encodeURIComponent(agent.username), "PUT", {team_lead: box.checked});
+  label.append(box, el("span", "meta", T("team_lead_help")));
+  return label;
 }
 
 // ---------- routing: category -> team ----------

@@ -1,0 +1,49 @@
+"""The insights sections: `compute(session, section, period, settings)` answers one
+dashboard in the shape of contract.py.
+
+- self_service: addressed messages, self-service, fallback and hand-off rates, per
+  language, platform and group, hand-offs per reason and category;
+- hot_spots: top intents and their trend, top unanswered texts, rising topics;
+- people: tickets, waiting, response and resolution times, SLA, CSAT, per agent and team;
+- community: active groups, messages, joins, announcements per group;
+- lookups: points and order questions, linking first, linking success.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Callable, Dict, Optional
+
+from sqlalchemy.orm import Session
+
+from bot.db.types import utcnow
+from bot.insights.periods import Period
+from bot.insights.reader import DailyReader
+from bot.insights.sections_community import community, lookups
+from bot.insights.sections_messages import hot_spots, self_service
+from bot.insights.sections_people import people
+from bot.settings import Settings
+
+SECTIONS = ("self_service", "hot_spots", "people", "community", "lookups")
+# The tables each section answers with (the CSV export offers exactly these).
+TABLES: Dict[str, tuple] = {
+    "self_service": ("by_language", "by_platform", "by_group", "handoff_by_reason", "handoff_by_category"),
+    "hot_spots": ("top_intents", "intent_daily", "top_unanswered", "rising_topics"),
+    "people": ("by_agent", "by_team", "csat_distribution"),
+    "community": ("by_group",),
+    "lookups": ("by_kind",),
+}
+_FROM_DAILY: Dict[str, Callable[[Session, DailyReader, Period], Dict[str, Any]]] = {
+    "self_service": self_service, "hot_spots": hot_spots, "community": community, "lookups": lookups}
+
+
+def compute(session: Session, section: str, period: Period, settings: Settings,
+            now: Optional[datetime] = None) -> Dict[str, Any]:
+    """One section's figures for `period` and the period before it."""
+    if section not in SECTIONS:
+        raise KeyError(section)
+    zone = settings.default_timezone
+    if section == "people":
+        return people(session, period, zone)
+    reader = DailyReader(session, zone, now or utcnow())
+    reader.prepare(period)
+    return _FROM_DAILY[section](session, reader, period)

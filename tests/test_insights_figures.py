@@ -1,0 +1,416 @@
+"""The insights figures (bot/insights) against a small hand-built dataset whose every
+figure is worked out by hand below, on SQLite and PostgreSQL: local days across the
+clock changes of America/New_York, the previous period, roll-ups giving exactly what the
+raw rows give, an idempotent roll-up, and a time-zone change recomputing every day."""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any, Dict, Optional
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import delete, func, select
+
+from bot.db import session_scope
+from bot.db.models import (Agent, Announcement, AnnouncementDelivery, CommunityGroup, GroupJoin, InsightDaily,
+                           InsightRollupState, LinkAttempt, MessageRecord, OutboundMessage, Team, Ticket)
+from bot.db.types import utcnow
+from bot.i18n import LANGUAGES, t
+from bot.insights.periods import KINDS, PeriodError, day_bounds, parse_period
+from bot.insights.rollup import roll_up, roll_up_for, rollable_through
+from bot.insights.sections import SECTIONS, TABLES, compute
+from bot.settings import Settings
+
+ZONE = "America/New_York"
+SETTINGS = Settings(default_timezone=ZONE)
+NOW = datetime(2026, 3, 25, 16, 0, tzinfo=timezone.utc)  # Wednesday 25 March, 12:00 in New York
+WEEK = {"period": "week", "date": "2026-03-18"}  # Mon 16 - Sun 22 March, against 9 - 15 March
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request) -> str:
+    return request.getfixturevalue("db_url" if request.param == "sqlite" else "postgres_url")
+
+
+def local(day: str, clock: str = "12:00") -> datetime:
+    moment = datetime.combine(date.fromisoformat(day), time.fromisoformat(clock), tzinfo=ZoneInfo(ZONE))
+    return moment.astimezone(timezone.utc)
+
+
+def message(session, at: datetime, user: str, platform: str = "telegram", chat: Optional[str] = None,
+            language: Optional[str] = "en", intent: Optional[str] = "greet", outcome: str = "answered",
+            addressed: bool = True, response: Optional[str] = None, normalized: Optional[str] = None,
+            confidence: float = 0.9) -> None:
+    session.add(MessageRecord(at=at, platform=platform, chat_type="group" if chat else "private", chat_id=chat,
+                              user_id=user, language=language, intent=intent, confidence=confidence,
+                              addressed=addressed, outcome=outcome, response=response,
+                              text=normalized, normalized=normalized))
+
+
+def ticket(session, created: datetime, user: str, reason: str, category: str, agent: Optional[Agent],
+           team: str, platform: str = "telegram", language: str = "en", group: Optional[str] = None,
+           replied_after: Optional[int] = None, resolved: Optional[datetime] = None,
+           score: Optional[int] = None, rated: Optional[datetime] = None, breached: Optional[datetime] = None):
+    team_id = session.execute(select(Team.id).where(Team.key == team)).scalar_one()
+    session.add(Ticket(
+        platform=platform, user_id=user, conversation_id=f"{platform}:private:{user}", reason=reason,
+        language=language, status="resolved" if resolved else "open", assignee_id=agent.id if agent else None,
+        created_at=created, category=category, team_id=team_id, origin_chat_type="group" if group else "private",
+        origin_chat_id=group, first_agent_reply_at=created + timedelta(seconds=replied_after) if replied_after else None,
+        resolved_at=resolved, csat_score=score, csat_answered_at=rated, sla_breached_at=breached))
+
+
+def delivery(session, announcement: Announcement, group: CommunityGroup, day: str, status: str,
+             sent: Optional[str] = None, test: bool = False, clock: str = "09:00") -> None:
+    outbound = None
+    if sent:
+        outbound = OutboundMessage(platform="telegram", payload={}, status=sent, attempts=1)
+        session.add(outbound)
+        session.flush()
+    session.add(AnnouncementDelivery(announcement_id=announcement.id, scheduled_for=local(day, clock),
+                                     group_id=group.id, status=status, is_test=test,
+                                     outbound_message_id=outbound.id if outbound else None))
+
+
+def build_week(url: str) -> None:
+    """The dataset every figure below is computed from by hand (week 16-22 March and the
+    week before)."""
+    with session_scope(url) as session:
+        alice = Agent(username="alice", display_name="Alice", password_hash="x", role="agent")
+        bob = Agent(username="bob", display_name="Bob", password_hash="x", role="agent")
+        g1 = CommunityGroup(platform="telegram", chat_id="g1", title="Group One")
+        g2 = CommunityGroup(platform="telegram", chat_id="g2", title="Group Two")
+        session.add_all([alice, bob, g1, g2])
+        session.flush()
+        # this week: 9 messages for the bot (8 is chatter in a group, 9 goes to an agent)
+        message(session, local("2026-03-16", "10:00"), "u1")  # a ticket 10 h later: not self-service
+        message(session, local("2026-03-17", "09:00"), "u2", chat="g1", language="zh", intent="check_points",
+                response="utter_points_summary")  # a ticket 25 h later: still self-service
+        message(session, local("2026-03-17", "11:00"), "u3", chat="g1", language="zh", intent="nlu_fallback",
+                outcome="fallback", normalized="where is the shop")
+        message(session, local("2026-03-18", "12:00"), "u4", chat="g2", intent="nlu_fallback", outcome="fallback",
+                normalized="where is the shop")
+        message(session, local("2026-03-19", "08:00"), "u5", platform="wecom", language="zh", intent="check_order",
+                outcome="linking", response="utter_link_intro")
+        message(session, local("2026-03-19", "09:00"), "u6", platform="wecom", language="zh",
+                intent="request_human", outcome="ticket", response="utter_handoff_queued")
+        message(session, local("2026-03-20", "10:00"), "u7", platform="wecom", intent="inform",
+                response="utter_order_details")
+        message(session, local("2026-03-20", "11:00"), "u8", chat="g1", language=None, intent=None,
+                outcome="ignored", addressed=False)
+        message(session, local("2026-03-21", "10:00"), "u9", language="zh", outcome="agent")
+        message(session, local("2026-03-21", "12:00"), "u10", intent="check_points", outcome="failed",
+                normalized="points please")
+        message(session, local("2026-03-22", "23:30"), "u11", confidence=0.4, normalized="hiya")
+        # the week before
+        message(session, local("2026-03-10"), "p1")
+        message(session, local("2026-03-11"), "p2", chat="g1", language="zh", intent="nlu_fallback",
+                outcome="fallback", normalized="where is the shop")
+        message(session, local("2026-03-12"), "p3", intent="check_points", response="utter_points_summary")
+
+        ticket(session, local("2026-03-16", "20:00"), "u1", "customer_request", "complain", alice, "after_sales",
+               replied_after=300, resolved=local("2026-03-16", "21:00"), score=5, rated=local("2026-03-16", "21:10"))
+        ticket(session, local("2026-03-18", "10:00"), "u2", "fallback", "general", bob, "orders", language="zh",
+               group="g1", replied_after=900, resolved=local("2026-03-18", "12:00"), score=3,
+               rated=local("2026-03-18", "12:30"), breached=local("2026-03-18", "10:15"))
+        ticket(session, local("2026-03-19", "09:00"), "u6", "customer_request", "general", alice, "after_sales",
+               platform="wecom", language="zh", replied_after=60)
+        ticket(session, local("2026-03-22", "22:00"), "p10", "customer_request", "general", None, "general")
+        ticket(session, local("2026-03-13", "10:00"), "p9", "link_locked", "general", bob, "orders", language="zh",
+               replied_after=120, resolved=local("2026-03-13", "11:00"), score=4, rated=local("2026-03-13", "11:05"))
+        ticket(session, local("2026-03-14", "10:00"), "p11", "fallback", "return_refund", alice, "after_sales",
+               replied_after=600, resolved=local("2026-03-16", "10:00"), score=1, rated=local("2026-03-16", "10:30"))
+
+        session.add_all([GroupJoin(at=local("2026-03-16", "08:00"), platform="telegram", chat_id="g1", user_id="j1"),
+                         GroupJoin(at=local("2026-03-16", "09:00"), platform="telegram", chat_id="g1", user_id="j2"),
+                         GroupJoin(at=local("2026-03-17", "09:00"), platform="telegram", chat_id="g2", user_id="j3")])
+        session.add_all([LinkAttempt(platform="wecom", platform_user_id="u5", succeeded=ok,
+                                     attempted_at=local("2026-03-19", clock)) for ok, clock in
+                         ((False, "08:01"), (False, "08:02"), (True, "08:03"))])
+        session.add(LinkAttempt(platform="telegram", platform_user_id="p3", succeeded=True,
+                                attempted_at=local("2026-03-12", "12:01")))
+
+        announcement = Announcement(title="Deals", texts={"en": "Deals"}, target_group_ids=[], schedule_type="once",
+                                    timezone=ZONE, processed_until=NOW)
+        session.add(announcement)
+        session.flush()
+        delivery(session, announcement, g1, "2026-03-18", "queued", "delivered")
+        delivery(session, announcement, g1, "2026-03-19", "queued", "failed")
+        delivery(session, announcement, g1, "2026-03-20", "skipped")
+        delivery(session, announcement, g2, "2026-03-20", "missed")
+        delivery(session, announcement, g2, "2026-03-21", "queued", "pending")
+        delivery(session, announcement, g2, "2026-03-21", "queued", "delivered", test=True, clock="10:00")  # a test
+        delivery(session, announcement, g1, "2026-03-12", "queued", "delivered")
+
+
+def section(url: str, name: str, params: Dict[str, str] = WEEK, settings: Settings = SETTINGS,
+            now: datetime = NOW) -> Dict[str, Any]:
+    zone = settings.default_timezone
+    period = parse_period(params, now.astimezone(ZoneInfo(zone)).date(), zone)
+    with session_scope(url) as session:
+        return compute(session, name, period, settings, now=now)
+
+
+def figures(result) -> Dict[str, tuple]:
+    return {item["key"]: (item["value"], item["previous"]) for item in result["figures"]}
+
+
+def rows(result, key: str) -> list:
+    found = [item for item in result["tables"] if item["key"] == key]
+    assert len(found) == 1, key
+    return found[0]["rows"]
+
+
+def points(result, key: str) -> Dict[str, Any]:
+    return {point["day"]: point["value"] for item in result["series"] if item["key"] == key for point in item["points"]}
+
+
+def test_self_service(url):
+    build_week(url)
+    result = section(url, "self_service")
+    assert result["period"] == {"kind": "week", "from": "2026-03-16", "to": "2026-03-22",
+                                "previous_from": "2026-03-09", "previous_to": "2026-03-15", "timezone": ZONE}
+    assert figures(result) == {
+        "addressed_messages": (9, 3), "self_served_messages": (3, 2), "self_service_rate": (33.3, 66.7),
+        "fallback_messages": (2, 1), "fallback_rate": (22.2, 33.3), "tickets_opened": (4, 2),
+        "handoff_rate": (44.4, 66.7)}
+    columns = ["addressed", "self_served", "self_service_rate", "fallback", "fallback_rate", "tickets", "handoff_rate"]
+    by_language = [item for item in result["tables"] if item["key"] == "by_language"][0]
+    assert by_language["columns"] == ["language", *columns]
+    assert by_language["rows"] == [["en", 5, 2, 40.0, 1, 20.0, 2, 40.0], ["zh", 4, 1, 25.0, 1, 25.0, 2, 50.0]]
+    assert rows(result, "by_platform") == [["telegram", 6, 2, 33.3, 2, 33.3, 3, 50.0],
+                                           ["wecom", 3, 1, 33.3, 0, 0.0, 1, 33.3]]
+    assert rows(result, "by_group") == [["telegram", "g1", "Group One", 2, 1, 50.0, 1, 50.0, 1, 50.0],
+                                        ["telegram", "g2", "Group Two", 1, 0, 0.0, 1, 100.0, 0, 0.0]]
+    assert rows(result, "handoff_by_reason") == [["customer_request", 3, 33.3, 0, 0.0], ["fallback", 1, 11.1, 1, 33.3],
+                                                 ["link_locked", 0, 0.0, 1, 33.3]]
+    assert rows(result, "handoff_by_category") == [["general", 3, 33.3, 1, 33.3], ["complain", 1, 11.1, 0, 0.0],
+                                                   ["return_refund", 0, 0.0, 1, 33.3]]
+    assert points(result, "addressed_messages") == {"2026-03-16": 1, "2026-03-17": 2, "2026-03-18": 1,
+                                                    "2026-03-19": 2, "2026-03-20": 1, "2026-03-21": 1, "2026-03-22": 1}
+    # a rate needs messages to be a rate: every day here has some
+    assert points(result, "self_service_rate") == {"2026-03-16": 0.0, "2026-03-17": 50.0, "2026-03-18": 0.0,
+                                                   "2026-03-19": 0.0, "2026-03-20": 100.0, "2026-03-21": 0.0,
+                                                   "2026-03-22": 100.0}
+    assert points(result, "handoff_rate")["2026-03-22"] == 100.0
+
+
+def test_hot_spots(url):
+    build_week(url)
+    result = section(url, "hot_spots")
+    assert figures(result) == {"addressed_messages": (9, 3), "unanswered_messages": (4, 1), "unanswered_texts": (3, 1)}
+    assert rows(result, "top_intents") == [
+        ["check_points", 2, 1, 100.0, 22.2], ["greet", 2, 1, 100.0, 22.2], ["nlu_fallback", 2, 1, 100.0, 22.2],
+        ["check_order", 1, 0, None, 11.1], ["inform", 1, 0, None, 11.1], ["request_human", 1, 0, None, 11.1]]
+    trend = rows(result, "intent_daily")
+    assert len(trend) == 7 * 5 and trend[0] == ["2026-03-16", "check_points", 0]
+    assert ["2026-03-17", "check_points", 1] in trend and ["2026-03-22", "greet", 1] in trend
+    assert rows(result, "top_unanswered") == [
+        ["where is the shop", 2, 1, "2026-03-17 11:00", "2026-03-18 12:00", 2, "Group One; Group Two"],
+        ["hiya", 1, 0, "2026-03-22 23:30", "2026-03-22 23:30", 0, ""],
+        ["points please", 1, 0, "2026-03-21 12:00", "2026-03-21 12:00", 0, ""]]
+    rising = rows(result, "rising_topics")
+    assert rising[:4] == [["intent", "check_points", 2, 1, 1, 100.0], ["intent", "greet", 2, 1, 1, 100.0],
+                          ["intent", "nlu_fallback", 2, 1, 1, 100.0], ["text", "where is the shop", 2, 1, 1, 100.0]]
+    assert len(rising) == 9 and rising[4] == ["intent", "check_order", 1, 0, 1, None]
+
+
+def test_people(url):
+    build_week(url)
+    result = section(url, "people")
+    assert figures(result) == {
+        "tickets_opened": (4, 2), "tickets_resolved": (3, 1), "tickets_waiting": (1, None),
+        "first_response_median": (300, 360), "first_response_p90": (900, 600),
+        "resolution_median": (7200, 3600), "resolution_p90": (172800, 3600), "sla_breaches": (1, 0),
+        "csat_average": (3.0, 4.0), "csat_responses": (3, 1)}
+    assert rows(result, "by_agent") == [["alice", "Alice", 2, 2, 0, 180, 300, 88200, 172800, 0, 3.0, 2],
+                                        ["bob", "Bob", 1, 1, 0, 900, 900, 7200, 7200, 1, 3.0, 1]]
+    assert rows(result, "by_team") == [["after_sales", "After-sales", 2, 2, 0, 180, 300, 88200, 172800, 0, 3.0, 2],
+                                       ["general", "General", 1, 0, 1, None, None, None, None, 0, None, 0],
+                                       ["orders", "Orders", 1, 1, 0, 900, 900, 7200, 7200, 1, 3.0, 1]]
+    assert rows(result, "csat_distribution") == [[1, 1, 0], [2, 0, 0], [3, 1, 0], [4, 0, 1], [5, 1, 0]]
+    assert points(result, "tickets_resolved") == {"2026-03-16": 2, "2026-03-17": 0, "2026-03-18": 1,
+                                                  "2026-03-19": 0, "2026-03-20": 0, "2026-03-21": 0, "2026-03-22": 0}
+
+
+def test_community_and_lookups(url):
+    build_week(url)
+    result = section(url, "community")
+    assert figures(result) == {
+        "active_groups": (2, 1), "group_messages": (4, 1), "members_joined": (3, 0), "announcements_delivered": (1, 1),
+        "announcements_failed": (1, 0), "announcements_skipped": (1, 0), "announcements_missed": (1, 0),
+        "announcements_pending": (1, 0)}
+    assert rows(result, "by_group") == [["telegram", "g1", "Group One", 3, 1, 2, 1, 1, 1, 0, 0],
+                                        ["telegram", "g2", "Group Two", 1, 0, 1, 0, 0, 0, 1, 1]]
+    assert points(result, "active_groups") == {"2026-03-16": 0, "2026-03-17": 1, "2026-03-18": 1, "2026-03-19": 0,
+                                               "2026-03-20": 1, "2026-03-21": 0, "2026-03-22": 0}
+    result = section(url, "lookups")
+    assert figures(result) == {"points_lookups": (2, 1), "order_lookups": (2, 0), "lookups_needing_linking": (1, 0),
+                               "link_attempts": (3, 1), "link_successes": (1, 1), "link_success_rate": (33.3, 100.0)}
+    assert rows(result, "by_kind") == [["points", 2, 1, 0, 1, 1], ["orders", 2, 1, 1, 0, 0]]
+    assert points(result, "link_success_rate") == {"2026-03-19": 33.3}
+
+
+def test_roll_ups_give_what_the_raw_rows_give_and_are_used(url):
+    build_week(url)
+    periods = [WEEK, {"period": "month", "date": "2026-03-18"}, {"period": "today"}, {"period": "day", "date": "2026-03-22"},
+               {"period": "custom", "from": "2026-03-01", "to": "2026-03-24"}]
+    raw = {(name, index): section(url, name, params) for name in SECTIONS for index, params in enumerate(periods)}
+    with session_scope(url) as session:
+        assert roll_up(session, NOW, SETTINGS) == 14  # the first record (10 March) through 23 March
+    with session_scope(url) as session:
+        assert session.get(InsightRollupState, "daily").rolled_through == date(2026, 3, 23)
+    for (name, index), expected in raw.items():
+        assert section(url, name, periods[index]) == expected, (name, periods[index])
+    with session_scope(url) as session:  # the week's raw rows gone: its figures come from the roll-ups
+        for model, column in ((MessageRecord, MessageRecord.at), (GroupJoin, GroupJoin.at),
+                              (LinkAttempt, LinkAttempt.attempted_at)):
+            session.execute(delete(model).where(column < local("2026-03-23", "00:00")))
+    for name in ("self_service", "community", "lookups"):
+        assert section(url, name) == raw[(name, 0)], name
+
+
+def daily_rows(url: str) -> list:
+    with session_scope(url) as session:
+        return sorted(session.execute(select(InsightDaily.day, InsightDaily.metric, InsightDaily.dimension,
+                                             InsightDaily.value)).all())
+
+
+def test_the_roll_up_is_idempotent_and_follows_the_time_zone(url):
+    build_week(url)
+    with session_scope(url) as session:
+        roll_up(session, NOW, SETTINGS)
+    first = daily_rows(url)
+    with session_scope(url) as session:
+        assert roll_up(session, NOW, SETTINGS) == 0  # nothing new
+        session.get(InsightRollupState, "daily").rolled_through = date(2026, 3, 15)
+    with session_scope(url) as session:
+        assert roll_up(session, NOW, SETTINGS) == 8  # 16 - 23 March again, written over
+    assert daily_rows(url) == first
+    late = (date(2026, 3, 22), "addressed", "", 1)  # u11 at 23:30 on Sunday, New York time
+    assert late in first
+
+    shanghai = Settings(default_timezone="Asia/Shanghai")
+    with session_scope(url) as session:
+        assert roll_up(session, NOW, shanghai) > 0
+        state = session.get(InsightRollupState, "daily")
+        # it is already Thursday 00:00 in Shanghai: Tuesday is final there
+        assert (state.timezone, state.rolled_through) == ("Asia/Shanghai", date(2026, 3, 24))
+    recomputed = daily_rows(url)
+    monday = (date(2026, 3, 23), "addressed", "", 1)  # u11's Sunday 23:30 is Monday 11:30 in Shanghai
+    assert monday in recomputed and monday not in first
+    # New York's dashboards no longer trust roll-ups cut in Shanghai: same figures from raw rows
+    assert figures(section(url, "self_service"))["addressed_messages"] == (9, 3)
+
+
+def test_local_days_across_the_clock_changes(url):
+    """New York springs forward on 8 March 2026 (a 23-hour day) and falls back on
+    1 November (25 hours): messages at 23:30 and 00:30 local time land on their own days."""
+    assert day_bounds(date(2026, 3, 8), ZONE)[1] - day_bounds(date(2026, 3, 8), ZONE)[0] == timedelta(hours=23)
+    assert day_bounds(date(2026, 11, 1), ZONE)[1] - day_bounds(date(2026, 11, 1), ZONE)[0] == timedelta(hours=25)
+    utc = timezone.utc
+    with session_scope(url) as session:
+        for at in (datetime(2026, 3, 8, 4, 30, tzinfo=utc),   # 7 Mar 23:30 EST
+                   datetime(2026, 3, 8, 5, 30, tzinfo=utc),   # 8 Mar 00:30 EST
+                   datetime(2026, 3, 9, 3, 30, tzinfo=utc),   # 8 Mar 23:30 EDT
+                   datetime(2026, 3, 9, 4, 30, tzinfo=utc),   # 9 Mar 00:30 EDT
+                   datetime(2026, 11, 1, 3, 30, tzinfo=utc),  # 31 Oct 23:30 EDT
+                   datetime(2026, 11, 1, 4, 30, tzinfo=utc),  # 1 Nov 00:30 EDT
+                   datetime(2026, 11, 1, 5, 30, tzinfo=utc),  # 1 Nov 01:30 EDT
+                   datetime(2026, 11, 1, 6, 30, tzinfo=utc),  # 1 Nov 01:30 EST, the second time
+                   datetime(2026, 11, 2, 4, 30, tzinfo=utc),  # 1 Nov 23:30 EST
+                   datetime(2026, 11, 2, 5, 30, tzinfo=utc)):  # 2 Nov 00:30 EST
+            message(session, at, "dst")
+    now = datetime(2026, 11, 20, 12, tzinfo=utc)
+    expected = {"2026-03-07": 1, "2026-03-08": 2, "2026-03-09": 1, "2026-10-31": 1, "2026-11-01": 4, "2026-11-02": 1}
+
+    def by_day() -> Dict[str, int]:
+        return {day: figures(section(url, "self_service", {"period": "day", "date": day}, now=now))
+                ["addressed_messages"][0] for day in expected}
+
+    assert by_day() == expected
+    with session_scope(url) as session:
+        roll_up(session, now, SETTINGS)
+    assert by_day() == expected
+    result = section(url, "self_service", {"period": "day", "date": "2026-03-08"}, now=now)
+    assert result["period"]["previous_from"] == result["period"]["previous_to"] == "2026-03-07"
+    assert figures(result)["addressed_messages"] == (2, 1)
+
+
+def test_today_is_read_from_the_raw_rows_up_to_the_minute(db_url):
+    build_week(db_url)
+    sunday_night = local("2026-03-22", "23:45")
+    with session_scope(db_url) as session:
+        roll_up(session, sunday_night, SETTINGS)  # through Friday
+    result = section(db_url, "self_service", {"period": "today"}, now=sunday_night)
+    assert result["period"]["from"] == "2026-03-22" and result["period"]["previous_from"] == "2026-03-21"
+    assert figures(result)["addressed_messages"] == (1, 1)
+    with session_scope(db_url) as session:
+        message(session, local("2026-03-22", "23:40"), "late", outcome="fallback", intent="nlu_fallback")
+    assert figures(section(db_url, "self_service", {"period": "today"}, now=sunday_night))["fallback_messages"] == (1, 0)
+
+
+def test_the_scheduler_rolls_up_a_few_days_per_transaction(db_url):
+    """A large history is rolled up in short transactions, the rest at the next turn."""
+    build_week(db_url)
+    assert roll_up_for(db_url, SETTINGS, budget_seconds=0, days_per_transaction=3) == (3, True)
+    rolled, behind = roll_up_for(db_url, SETTINGS, budget_seconds=600, days_per_transaction=1000)
+    assert rolled > 0 and not behind
+    with session_scope(db_url) as session:
+        assert session.get(InsightRollupState, "daily").rolled_through == rollable_through(utcnow(), ZONE)
+    assert roll_up_for(db_url, SETTINGS) == (0, False)
+
+
+def test_the_roll_up_waits_a_day_after_each_day():
+    """Self-service looks 24 hours past a message: a day is final a day after it ends."""
+    assert rollable_through(NOW, ZONE) == date(2026, 3, 23)  # Tuesday ends Wednesday 00:00; final Thursday
+    assert rollable_through(local("2026-03-25", "00:00"), ZONE) == date(2026, 3, 23)
+    assert rollable_through(local("2026-03-24", "23:59"), ZONE) == date(2026, 3, 22)
+
+
+def test_periods():
+    today = date(2026, 3, 25)
+
+    def period(**params):
+        return parse_period(params, today, ZONE).as_json()
+
+    assert period() == period(period="today") == {
+        "kind": "today", "from": "2026-03-25", "to": "2026-03-25", "previous_from": "2026-03-24",
+        "previous_to": "2026-03-24", "timezone": ZONE}
+    this_week = period(period="week")
+    assert (this_week["from"], this_week["to"], this_week["previous_from"], this_week["previous_to"]) == (
+        "2026-03-23", "2026-03-25", "2026-03-20", "2026-03-22")  # Monday to today, against as many days before
+    month = period(period="month", date="2026-02-10")
+    assert (month["from"], month["to"], month["previous_from"], month["previous_to"]) == (
+        "2026-02-01", "2026-02-28", "2026-01-04", "2026-01-31")
+    year = period(period="year")
+    assert (year["from"], year["to"], year["previous_from"]) == ("2026-01-01", "2026-03-25", "2025-10-09")
+    custom = period(period="custom", **{"from": "2026-03-01", "to": "2026-04-30"})
+    assert (custom["to"], custom["previous_from"], custom["previous_to"]) == ("2026-03-25", "2026-02-04", "2026-02-28")
+    for params, field in (({"period": "fortnight"}, "period"), ({"period": "day"}, "date"),
+                          ({"period": "day", "date": "2026-13-01"}, "date"), ({"period": "day", "date": "26-3-1"}, "date"),
+                          ({"period": "month", "date": "2026-04-01"}, "date"), ({"period": "custom"}, "from"),
+                          ({"period": "custom", "from": "2026-03-01"}, "to"),
+                          ({"period": "custom", "from": "2026-03-10", "to": "2026-03-01"}, "to"),
+                          ({"period": "custom", "from": "2020-01-01", "to": "2026-03-01"}, "from"),
+                          ({"period": "custom", "from": "1999-12-31", "to": "2000-01-01"}, "from"),
+                          ({"period": "custom", "from": "2027-01-01", "to": "2027-01-02"}, "from")):
+        with pytest.raises(PeriodError) as refused:
+            parse_period(params, today, ZONE)
+        assert refused.value.field == field, params
+
+
+def test_every_key_has_a_label_in_both_languages(db_url):
+    build_week(db_url)
+    for name in SECTIONS:
+        result = section(db_url, name)
+        assert [item["key"] for item in result["tables"]] == list(TABLES[name])
+        keys = ([f"insights.section.{name}"] + [f"insights.figure.{item['key']}" for item in result["figures"]]
+                + [f"insights.series.{item['key']}" for item in result["series"]]
+                + [f"insights.table.{item['key']}" for item in result["tables"]]
+                + [f"insights.column.{column}" for item in result["tables"] for column in item["columns"]])
+        for language in LANGUAGES:
+            for key in keys + [f"insights.period.{kind}" for kind in KINDS]:
+                assert t(key, language), (key, language)
+    with session_scope(db_url) as session:
+        assert session.execute(select(func.count()).select_from(InsightDaily)).scalar_one() == 0

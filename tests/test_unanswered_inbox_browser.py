@@ -71,7 +71,9 @@ def test_a_question_goes_from_the_inbox_into_the_model_and_is_answered(operator_
         page.locator(f"#inbox-list .item[data-normalized='{KEY}']").click()
         expect(page.locator("#inbox-example")).to_have_value(MASKED)
         expect(page.locator("#inbox-mask-note")).to_contain_text("masked parts")
+        page.wait_for_load_state("networkidle")  # the form is drawn again once the intents arrive
         page.select_option("#inbox-intent", "ask_promotions")
+        expect(page.locator("#inbox-intent")).to_have_value("ask_promotions")
         page.click("#inbox-add")
         expect(page.locator("#inbox-result")).to_contain_text("masked parts")
         page.fill("#inbox-example", EXAMPLE)

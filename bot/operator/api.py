@@ -19,16 +19,15 @@ from bot.db.types import is_row_id, text_problem, utcnow
 from bot.console.api import json_login
 from bot.i18n import normalize_language
 from bot.operator import audit
-from bot.operator.canned import CannedError
-from bot.operator.canned_api import add_canned_routes, canned_error_json
+from bot.operator.canned_api import add_canned_routes
 from bot.operator.content_api import add_content_routes, error_json
 from bot.operator.inbox_api import add_inbox_routes, inbox_error_json
 from bot.operator.insights_api import add_insights_routes
 from bot.operator.model_api import add_model_routes
 from bot.operator.openapi import OPENAPI
 from bot.operator.pages import add_page_routes
-from bot.operator.teams import TeamError
-from bot.operator.teams_api import add_team_routes, team_error_json
+from bot.operator.json_requests import RefusedChange, refusal_json
+from bot.operator.teams_api import add_team_routes
 from bot.operator.yaml_files import ContentError
 from bot.platforms.wecom.push import PUSH_HELP, push_key_from
 from bot.settings import get_settings
@@ -128,10 +127,8 @@ class OperatorApi(InputChannel):
                 return response.json({"error": error.message, "field": error.field}, status=400)
             if isinstance(error, ContentError):
                 return error_json(error)
-            if isinstance(error, TeamError):
-                return team_error_json(error)
-            if isinstance(error, CannedError):
-                return canned_error_json(error)
+            if isinstance(error, RefusedChange):  # teams, canned replies
+                return refusal_json(error)
             if isinstance(error, InboxError):
                 return inbox_error_json(error)
             return None

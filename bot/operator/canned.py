@@ -20,6 +20,7 @@ from bot.db.models import Agent, CannedReply
 from bot.db.types import text_problem
 from bot.i18n import LANGUAGES
 from bot.operator import audit
+from bot.operator.json_requests import RefusedChange
 
 KEY_PATTERN = re.compile(r"^[a-z0-9_]{1,64}$")
 MAX_TITLE = 120
@@ -33,13 +34,9 @@ LANGUAGE_NAMES = {"en": "English", "zh": "Chinese"}
 Texts = Dict[str, Dict[str, str]]  # language -> {"title": ..., "text": ...}
 
 
-class CannedError(ValueError):
+class CannedError(RefusedChange):
     """A refused change: `status` is what the API answers (400 invalid, 404 no such reply,
     409 the key is taken) and `field` the request field at fault."""
-
-    def __init__(self, message: str, field: Optional[str] = None, status: int = 400) -> None:
-        super().__init__(message)
-        self.message, self.field, self.status = message, field, status
 
 
 # --- reading -----------------------------------------------------------------------------

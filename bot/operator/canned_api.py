@@ -4,37 +4,23 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict
 
-from sanic import Blueprint, response
+from sanic import Blueprint
 
 from bot.operator import canned
+from bot.operator import json_requests
+from bot.operator.json_requests import answer
 from bot.operator.canned import CannedError
 
 
-def canned_error_json(error: CannedError) -> response.HTTPResponse:
-    body = {"error": error.message, **({"field": error.field} if error.field else {})}
-    return response.json(body, status=error.status, ensure_ascii=False)
-
-
 def body_of(request) -> Dict[str, Any]:
-    try:
-        body = request.json
-    except Exception:  # Sanic raises on malformed JSON
-        raise CannedError("body is not valid JSON")
-    if not isinstance(body, dict):
-        raise CannedError("body must be a JSON object")
-    return body
+    return json_requests.body_of(request, CannedError)
 
 
 def required(body: Dict[str, Any], name: str) -> Any:
-    if name not in body:
-        raise CannedError(f"{name} is required", name)
-    return body[name]
+    return json_requests.required(body, name, CannedError)
 
 
 def add_canned_routes(blueprint: Blueprint, operator_only: Callable) -> None:
-    def answer(payload: Any, status: int = 200) -> response.HTTPResponse:
-        return response.json(payload, status=status, ensure_ascii=False)
-
     @blueprint.route("/api/canned-replies", methods=["GET"])
     @operator_only
     def list_canned_replies(request, session, _operator):

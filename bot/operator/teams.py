@@ -22,19 +22,16 @@ from bot.handoff.queue import CATEGORIES, agent_languages
 from bot.handoff.tickets import OPEN
 from bot.i18n import LANGUAGES
 from bot.operator import audit
+from bot.operator.json_requests import RefusedChange
 
 KEY_PATTERN = re.compile(r"^[a-z0-9_]{1,32}$")
 MAX_NAME = 80
 MAX_MEMBERS = 500  # more names than any team has: a bound on what one request may ask to look up
 
 
-class TeamError(ValueError):
+class TeamError(RefusedChange):
     """A refused change: `status` is what the API answers (400 invalid, 404 no such team or
     agent, 409 not possible now) and `field` the request field at fault."""
-
-    def __init__(self, message: str, field: Optional[str] = None, status: int = 400) -> None:
-        super().__init__(message)
-        self.message, self.field, self.status = message, field, status
 
 
 # --- reading -----------------------------------------------------------------------------

@@ -4,37 +4,23 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict
 
-from sanic import Blueprint, response
+from sanic import Blueprint
 
 from bot.operator import teams
+from bot.operator import json_requests
+from bot.operator.json_requests import answer
 from bot.operator.teams import TeamError
 
 
-def team_error_json(error: TeamError) -> response.HTTPResponse:
-    body = {"error": error.message, **({"field": error.field} if error.field else {})}
-    return response.json(body, status=error.status, ensure_ascii=False)
-
-
 def body_of(request) -> Dict[str, Any]:
-    try:
-        body = request.json
-    except Exception:  # Sanic raises on malformed JSON
-        raise TeamError("body is not valid JSON")
-    if not isinstance(body, dict):
-        raise TeamError("body must be a JSON object")
-    return body
+    return json_requests.body_of(request, TeamError)
 
 
 def required(body: Dict[str, Any], name: str) -> Any:
-    if name not in body:
-        raise TeamError(f"{name} is required", name)
-    return body[name]
+    return json_requests.required(body, name, TeamError)
 
 
 def add_team_routes(blueprint: Blueprint, operator_only: Callable) -> None:
-    def answer(payload: Any, status: int = 200) -> response.HTTPResponse:
-        return response.json(payload, status=status, ensure_ascii=False)
-
     @blueprint.route("/api/teams", methods=["GET"])
     @operator_only
     def list_teams(request, session, _operator):

@@ -4,7 +4,7 @@ from bot.db.models.loyalty import (
     Member, ChatIdentity, PointsTransaction, Promotion, PromotionText, Order, OrderItem, OrderStatusEvent,
     LinkAttempt)
 from bot.db.models.handoff import (
-    Agent, AgentSession, LoginFailure, Ticket, TicketMessage, CannedReply, Team, AgentTeam, CategoryRoute, DbMutex)
+    Agent, AgentSession, LoginFailure, Ticket, TicketMessage, TicketLabel, CannedReply, Team, AgentTeam, CategoryRoute, DbMutex)
 from bot.db.models.channels import (
     CommunityGroup, PendingWelcome, InboundEvent, OutboundMessage, PrivateChat, Continuation, ButtonPayload, ReplyUrl)
 from bot.db.models.announcements import Announcement, AnnouncementDelivery
@@ -16,7 +16,7 @@ from bot.db.models.insights import GroupJoin, InsightDaily, InsightRollupState, 
 __all__ = [
     "Base", "TIERS", "ORDER_STATUSES", "Member", "ChatIdentity", "PointsTransaction", "Promotion",
     "PromotionText", "Order", "OrderItem", "OrderStatusEvent", "LinkAttempt", "Agent", "AgentSession", "LoginFailure",
-    "Ticket", "TicketMessage", "CannedReply", "CommunityGroup", "PendingWelcome", "InboundEvent",
+    "Ticket", "TicketMessage", "TicketLabel", "CannedReply", "CommunityGroup", "PendingWelcome", "InboundEvent",
     "OutboundMessage", "PrivateChat", "Continuation", "ButtonPayload", "ReplyUrl", "Announcement", "AnnouncementDelivery", "AuditEntry", "ModelJob", "ModelDeployment",
     "Conversation", "ConversationEvent", "ModelFile", "Lease",
     "Team", "AgentTeam", "CategoryRoute", "DbMutex",

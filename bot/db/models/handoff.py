@@ -1,4 +1,4 @@
-"""Agents (and operators), their sessions, tickets and canned replies."""
+"""Agents (and operators), their sessions, tickets, their labels and canned replies."""
 from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint
@@ -145,6 +145,8 @@ class Ticket(Base):
 
     messages = relationship("TicketMessage", back_populates="ticket", order_by="TicketMessage.id",
                             cascade="all, delete-orphan")
+    labels = relationship("TicketLabel", back_populates="ticket", order_by="TicketLabel.id",
+                          cascade="all, delete-orphan")
     assignee = relationship("Agent", foreign_keys=[assignee_id])
     member = relationship("Member")
     team = relationship("Team")
@@ -166,8 +168,26 @@ class TicketMessage(Base):
     agent = relationship("Agent")
 
 
+class TicketLabel(Base):
+    """A free-text label agents put on a ticket ("VIP", "wrong size") so reports can count by it;
+    unlike a member's tags it drives nothing, and it stays with this ticket only."""
+
+    __tablename__ = "ticket_labels"
+    __table_args__ = (UniqueConstraint("ticket_id", "label", name="uq_ticket_labels_ticket_label"),
+                      Index("ix_ticket_labels_label", "label"))  # the list filter and the report
+
+    id = Column(Integer, primary_key=True)
+    ticket_id = Column(Integer, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False)
+    label = Column(String(32), nullable=False)
+    added_by = Column(Integer, ForeignKey("agents.id", ondelete="SET NULL"), nullable=True)
+    added_at = Column(UTCDateTime, nullable=False, default=utcnow)
+
+    ticket = relationship("Ticket", back_populates="labels")
+
+
 class CannedReply(Base):
-    """A prepared agent reply in one language; {customer_name} and {member_tier} are filled in."""
+    """A prepared agent reply in one language; {customer_name} and {member_tier} are filled in.
+    With a team it is offered on that team's tickets only; without, on every ticket."""
 
     __tablename__ = "canned_replies"
     __table_args__ = (UniqueConstraint("key", "language"),)
@@ -177,3 +197,7 @@ class CannedReply(Base):
     language = Column(String(8), nullable=False)
     title = Column(String(120), nullable=False)
     text = Column(Text, nullable=False)
+    # deleting a team that replies still use is refused (bot/operator/teams.py)
+    team_id = Column(Integer, ForeignKey("teams.id", name="fk_canned_replies_team_id_teams"), nullable=True)
+
+    team = relationship("Team")

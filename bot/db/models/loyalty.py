@@ -22,6 +22,11 @@ class Member(Base):
     joined_on = Column(Date, nullable=False)
     language = Column(String(8), nullable=True)  # saved preference; None = follow the chat
     timezone = Column(String(64), nullable=True)  # None = the default time zone
+    reminders_opt_out = Column(Boolean, nullable=False, default=False)  # "stop reminders"
+    # Set by every change to the member's points: the UPDATE that sets it is also the lock
+    # that serialises a member's redemptions (first write of the transaction, so SQLite
+    # takes its write lock before anything is read, and PostgreSQL locks the row).
+    points_changed_at = Column(UTCDateTime, nullable=True)
 
     identities = relationship("ChatIdentity", back_populates="member")
 
@@ -53,6 +58,7 @@ class PointsTransaction(Base):
     reason = Column(String(32), nullable=False)  # a code, translated when shown
     occurred_at = Column(UTCDateTime, nullable=False)
     expires_at = Column(UTCDateTime, nullable=True)  # only for earnings
+    redemption_id = Column(Integer, ForeignKey("redemptions.id", ondelete="SET NULL"), nullable=True)
 
 
 class Promotion(Base):

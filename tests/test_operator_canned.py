@@ -1,7 +1,7 @@
 """Canned replies as operators manage them: the operator API over HTTP against a running
 assistant (list, create, edit, delete, the refusals, the audit log), and a reply made
 there reaching agents in the agent API's ticket detail, in the customer's language with
-the placeholders filled."""
+the placeholders filled; a reply for one team reaches that team's tickets only."""
 from __future__ import annotations
 
 import uuid
@@ -34,8 +34,9 @@ def new_key(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:6]}"
 
 
-def create(servers, token: str, key: str, texts=None):
-    return operator_api(servers, "/canned-replies", "POST", {"key": key, "texts": texts or TEXTS}, token=token)
+def create(servers, token: str, key: str, texts=None, **team):
+    body = {"key": key, "texts": texts or TEXTS, **team}
+    return operator_api(servers, "/canned-replies", "POST", body, token=token)
 
 
 def listed(servers, token: str) -> dict:
@@ -48,12 +49,13 @@ def with_text(language: str, text: str) -> dict:
     return {**TEXTS, language: {**TEXTS[language], "text": text}}
 
 
-def ticket_for_alice(servers, language: str) -> int:
-    """A ticket of the demo member Alice Chen (a gold member), as the bot opens one."""
+def ticket_for_alice(servers, language: str, category: str = "general") -> int:
+    """A ticket of the demo member Alice Chen (a gold member), as the bot opens one (in the
+    team the category is routed to: general, orders for change_order, after_sales for complain)."""
     user = f"canned_{uuid.uuid4().hex[:8]}"
     with session_scope(servers.env["DATABASE_URL"]) as session:
         alice = session.execute(select(Member).where(Member.code == "M100001")).scalar_one()
-        routed = open_routed_ticket(session, get_settings(), platform="testchat", user_id=user,
+        routed = open_routed_ticket(session, get_settings(), category=category, platform="testchat", user_id=user,
                                     conversation_id=f"testchat:private:{user}", reason="customer_request",
                                     language=language, now=utcnow(), member_id=alice.id)
         return routed.queued.ticket.id
@@ -92,12 +94,12 @@ def test_create_edit_and_delete_a_reply(operator_servers, token):  # noqa: F811
     padded = {language: {"title": f"  {entry['title']} ", "text": f"\n{entry['text']}  "}
               for language, entry in TEXTS.items()}
     status, reply = create(operator_servers, token, key, padded)
-    assert status == 201 and reply == {"key": key, "texts": TEXTS}  # surrounding spaces dropped
+    assert status == 201 and reply == {"key": key, "team": None, "texts": TEXTS}  # surrounding spaces dropped
     assert listed(operator_servers, token)[key] == TEXTS
 
     changed = with_text("en", "Hi {customer_name}, your parcel ships today.")
     status, reply = operator_api(operator_servers, f"/canned-replies/{key}", "PUT", {"texts": changed}, token=token)
-    assert status == 200 and reply == {"key": key, "texts": changed}
+    assert status == 200 and reply == {"key": key, "team": None, "texts": changed}
     assert listed(operator_servers, token)[key] == changed
     status, _ = operator_api(operator_servers, "/canned-replies/no_such_reply", "PUT", {"texts": TEXTS}, token=token)
     assert status == 404
@@ -165,9 +167,9 @@ def test_every_change_is_in_the_audit_log_with_before_and_after(operator_servers
     mine = [entry for entry in reversed(entries) if entry["target"] == key]
     assert [(entry["action"], entry["who"]) for entry in mine] == [
         ("canned.create", "olivia"), ("canned.edit", "olivia"), ("canned.delete", "olivia")]
-    assert mine[0]["detail"] == {"after": TEXTS}
-    assert mine[1]["detail"] == {"before": TEXTS, "after": changed}
-    assert mine[2]["detail"] == {"before": changed}
+    assert mine[0]["detail"] == {"after": TEXTS, "team": None}
+    assert mine[1]["detail"] == {"before": TEXTS, "after": changed, "team_before": None, "team": None}
+    assert mine[2]["detail"] == {"before": changed, "team": None}
 
 
 def test_a_new_reply_reaches_agents_in_the_customers_language_filled_in(operator_servers, token):  # noqa: F811
@@ -209,6 +211,7 @@ def hostile_bodies(good: dict) -> list:
         bodies += [{**good, "texts": {**TEXTS, language: value}} for value in HOSTILE]
         bodies += [{**good, "texts": {**TEXTS, language: {**TEXTS[language], part: value}}}
                    for part in ("title", "text") for value in HOSTILE]
+    bodies += [{**good, "team": value} for value in HOSTILE if value is not None]  # null: shared, allowed
     return bodies + [{**good, "texts": {**TEXTS, value: TEXTS["en"]}} for value in HOSTILE if isinstance(value, str)]
 
 
@@ -230,3 +233,72 @@ def test_hostile_values_get_a_4xx_with_the_error(operator_servers, token, method
                             token=token)[0] == 404
         assert operator_api(operator_servers, f"/canned-replies/{bad_key}", "DELETE", token=token)[0] == 404
     assert listed(operator_servers, token) == before
+
+
+# --- replies for one team --------------------------------------------------------------------
+
+def test_a_team_reply_is_offered_on_that_teams_tickets_only(operator_servers, token):  # noqa: F811
+    """An agent on an orders ticket does not see an after_sales reply, but does see the
+    shared ones; the after-sales ticket sees both."""
+    key, shared = new_key("refund_steps"), new_key("thanks_all")
+    status, reply = create(operator_servers, token, key, team="after_sales")
+    assert status == 201 and reply == {"key": key, "team": "after_sales", "texts": TEXTS}
+    assert create(operator_servers, token, shared, team=None)[0] == 201
+    orders, after_sales = ticket_for_alice(operator_servers, "en", "change_order"), ticket_for_alice(
+        operator_servers, "zh", "complain")
+    on_orders, on_after_sales = canned_in_ticket(operator_servers, orders), canned_in_ticket(operator_servers, after_sales)
+    assert key not in on_orders and {shared, "greeting"} <= set(on_orders)
+    assert {key, shared, "greeting"} <= set(on_after_sales)
+    assert on_after_sales[key]["title"] == "包裹已发出"
+
+    status, reply = operator_api(operator_servers, f"/canned-replies/{key}", "PUT", {"texts": TEXTS, "team": "orders"},
+                                 token=token)
+    assert status == 200 and reply["team"] == "orders"
+    assert key in canned_in_ticket(operator_servers, orders)
+    assert key not in canned_in_ticket(operator_servers, after_sales)
+    status, reply = operator_api(operator_servers, f"/canned-replies/{key}", "PUT", {"texts": TEXTS}, token=token)
+    assert status == 200 and reply["team"] == "orders"  # left out: kept
+    status, reply = operator_api(operator_servers, f"/canned-replies/{key}", "PUT", {"texts": TEXTS, "team": None},
+                                 token=token)
+    assert status == 200 and reply["team"] is None
+    assert key in canned_in_ticket(operator_servers, after_sales)
+    status, replies = operator_api(operator_servers, "/canned-replies", token=token)
+    assert {reply["key"]: reply["team"] for reply in replies}[shared] is None
+    for name in (key, shared):
+        operator_api(operator_servers, f"/canned-replies/{name}", "DELETE", token=token)
+
+
+@pytest.mark.parametrize("team", ["no_such_team", "", "After_Sales", 7, ["orders"], {"key": "orders"}])
+def test_an_unknown_team_is_refused_with_the_field(operator_servers, token, team):  # noqa: F811
+    key = new_key("unknown_team")
+    status, body = create(operator_servers, token, key, team=team)
+    assert status == 400 and body["field"] == "team" and "team" in body["error"], body
+    status, body = operator_api(operator_servers, "/canned-replies/greeting", "PUT", {"texts": TEXTS, "team": team},
+                                token=token)
+    assert status == 400 and body["field"] == "team", body
+    replies = {reply["key"]: reply for reply in operator_api(operator_servers, "/canned-replies", token=token)[1]}
+    assert key not in replies and replies["greeting"]["team"] is None  # nothing written
+
+
+def test_the_team_is_in_the_audit_log(operator_servers, token):  # noqa: F811
+    key = new_key("audited_team")
+    create(operator_servers, token, key, team="orders")
+    operator_api(operator_servers, f"/canned-replies/{key}", "PUT", {"texts": TEXTS, "team": "after_sales"}, token=token)
+    operator_api(operator_servers, f"/canned-replies/{key}", "DELETE", token=token)
+    status, entries = operator_api(operator_servers, "/audit", token=token)
+    mine = [entry["detail"] for entry in reversed(entries) if entry["target"] == key]
+    assert [detail["team"] for detail in mine] == ["orders", "after_sales", "after_sales"]
+    assert mine[1]["team_before"] == "orders"
+
+
+def test_a_team_that_replies_are_for_cannot_be_deleted(operator_servers, token):  # noqa: F811
+    team = f"t_{uuid.uuid4().hex[:6]}"
+    assert operator_api(operator_servers, "/teams", "POST", {"key": team, "name": "Night shift"}, token=token)[0] == 201
+    key = new_key("night")
+    assert create(operator_servers, token, key, team=team)[0] == 201
+    status, body = operator_api(operator_servers, f"/teams/{team}", "DELETE", token=token)
+    assert status == 409 and "canned replies" in body["error"] and key in body["error"], body
+    assert operator_api(operator_servers, f"/canned-replies/{key}", "PUT", {"texts": TEXTS, "team": None},
+                        token=token)[0] == 200  # made shared: the team may go
+    assert operator_api(operator_servers, f"/teams/{team}", "DELETE", token=token)[0] == 200
+    operator_api(operator_servers, f"/canned-replies/{key}", "DELETE", token=token)

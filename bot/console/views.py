@@ -84,8 +84,12 @@ def revealed(session: Session, ticket: Ticket) -> Dict[str, Any]:
 
 
 def canned_for(session: Session, ticket: Ticket, member) -> List[Dict[str, str]]:
-    """Canned replies in the customer's language, placeholders filled for this customer."""
-    rows = session.execute(select(CannedReply).where(CannedReply.language == ticket.language)
+    """Canned replies in the customer's language, placeholders filled for this customer:
+    the shared ones and those of the ticket's team (another team's are not offered)."""
+    for_team = CannedReply.team_id.is_(None)
+    if ticket.team_id is not None:
+        for_team = for_team | (CannedReply.team_id == ticket.team_id)
+    rows = session.execute(select(CannedReply).where(CannedReply.language == ticket.language, for_team)
                            .order_by(CannedReply.key)).scalars()
     tier = t(f"tier.{member.tier}", ticket.language) if member else ""
     return [{"key": row.key, "title": row.title, "text": fill_placeholders(row.text, ticket, member, tier)}

@@ -4,7 +4,8 @@ the placeholders filled by bot/handoff/tickets.py `fill_placeholders`).
 
 A reply is one key with a title and a text in every language (a row of CannedReply per
 language), so that an agent finds the same reply whichever language the customer writes
-in. Every change is checked in full before anything is written (a refusal leaves the
+in. A reply may be for one team (the agent console offers it on that team's tickets only)
+or shared (team null: offered on every ticket); all its rows carry the same team. Every change is checked in full before anything is written (a refusal leaves the
 database as it was) and is recorded in the audit log.
 """
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.db.models import Agent, CannedReply
+from bot.db.models import Agent, CannedReply, Team
 from bot.db.types import text_problem
 from bot.i18n import LANGUAGES
 from bot.operator import audit
@@ -42,15 +43,25 @@ class CannedError(RefusedChange):
 # --- reading -----------------------------------------------------------------------------
 
 def list_replies(session: Session) -> List[Dict[str, Any]]:
-    """Every reply, by key, with its title and text per language."""
-    grouped: Dict[str, Texts] = {}
+    """Every reply, by key, with its team and its title and text per language."""
+    grouped: Dict[str, List[CannedReply]] = {}
     for row in session.execute(select(CannedReply).order_by(CannedReply.key, CannedReply.language)).scalars():
-        grouped.setdefault(row.key, {})[row.language] = {"title": row.title, "text": row.text}
-    return [{"key": key, "texts": texts} for key, texts in grouped.items()]
+        grouped.setdefault(row.key, []).append(row)
+    return [reply_of(key, rows) for key, rows in grouped.items()]
 
 
 def reply_json(session: Session, key: str) -> Dict[str, Any]:
-    return {"key": key, "texts": texts_of(rows_of(session, key))}
+    return reply_of(key, rows_of(session, key))
+
+
+def reply_of(key: str, rows: List[CannedReply]) -> Dict[str, Any]:
+    return {"key": key, "team": team_of(rows), "texts": texts_of(rows)}
+
+
+def team_of(rows: List[CannedReply]) -> Optional[str]:
+    """The key of the reply's team; None: shared by every team."""
+    team = next((row.team for row in rows if row.team is not None), None)
+    return team.key if team else None
 
 
 def rows_of(session: Session, key: str) -> List[CannedReply]:
@@ -137,36 +148,56 @@ def _cut(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
+def checked_team(session: Session, team: Any) -> Optional[Team]:
+    """None (shared) or the team of that key; anything else names the field."""
+    if team is None:
+        return None
+    readable = isinstance(team, str) and len(team) <= 64 and not text_problem(team)
+    found = session.execute(select(Team).where(Team.key == team)).scalar_one_or_none() if readable else None
+    if found is None:
+        raise CannedError(f"team must be the key of a team (GET /operator/api/teams) or null for every team; "
+                          f"there is no team {_shown(team)}", "team")
+    return found
+
+
 # --- changes -------------------------------------------------------------------------------------
 
-def create_reply(session: Session, operator: Optional[Agent], key: Any, texts: Any) -> str:
-    key, texts = checked_key(key), checked_texts(texts)
+def create_reply(session: Session, operator: Optional[Agent], key: Any, texts: Any, team: Any = None) -> str:
+    """`team`: a team key (offered on that team's tickets only) or None (every team's)."""
+    key, texts, chosen = checked_key(key), checked_texts(texts), checked_team(session, team)
     if rows_of(session, key):
         raise CannedError(f"there is already a canned reply {key!r}", "key", 409)
-    session.add_all(CannedReply(key=key, language=language, **entry) for language, entry in texts.items())
+    session.add_all(CannedReply(key=key, language=language, team=chosen, **entry) for language, entry in texts.items())
     flush_or_taken(session, key)
-    audit.record(session, operator, "canned.create", key, {"after": texts})
+    audit.record(session, operator, "canned.create", key, {"after": texts, "team": chosen.key if chosen else None})
     return key
 
 
-def edit_reply(session: Session, operator: Optional[Agent], key: Any, texts: Any) -> str:
-    """Replaces the title and text in every language (the key stays: it names the reply)."""
+KEEP_TEAM = object()  # edit_reply without a team: the reply stays for the team it is for
+
+
+def edit_reply(session: Session, operator: Optional[Agent], key: Any, texts: Any, team: Any = KEEP_TEAM) -> str:
+    """Replaces the title and text in every language (the key stays: it names the reply),
+    and the team when one (or null: shared) is given."""
     rows = existing_rows(session, key)
     texts = checked_texts(texts)
-    before = texts_of(rows)
+    before, team_before = texts_of(rows), team_of(rows)
+    chosen = rows[0].team if team is KEEP_TEAM else checked_team(session, team)
     by_language = {row.language: row for row in rows}
     for language, entry in texts.items():
         row = by_language.get(language) or CannedReply(key=key, language=language)
-        row.title, row.text = entry["title"], entry["text"]
+        row.title, row.text, row.team = entry["title"], entry["text"], chosen
         session.add(row)
     session.flush()
-    audit.record(session, operator, "canned.edit", key, {"before": before, "after": texts_of(rows_of(session, key))})
+    audit.record(session, operator, "canned.edit", key, {"before": before, "after": texts_of(rows_of(session, key)),
+                                                         "team_before": team_before,
+                                                         "team": chosen.key if chosen else None})
     return key
 
 
 def delete_reply(session: Session, operator: Optional[Agent], key: Any) -> None:
     rows = existing_rows(session, key)
-    audit.record(session, operator, "canned.delete", key, {"before": texts_of(rows)})
+    audit.record(session, operator, "canned.delete", key, {"before": texts_of(rows), "team": team_of(rows)})
     for row in rows:
         session.delete(row)
     session.flush()

@@ -1,5 +1,6 @@
 """Operator API for canned replies (bot/operator/canned.py): the prepared answers agents
-pick in the agent console, with a title and a text in every language."""
+pick in the agent console, with a title and a text in every language, for one team or
+shared by all (`team`: a team key or null)."""
 from __future__ import annotations
 
 from typing import Any, Callable, Dict
@@ -30,13 +31,15 @@ def add_canned_routes(blueprint: Blueprint, operator_only: Callable) -> None:
     @operator_only
     def create_canned_reply(request, session, operator):
         body = body_of(request)
-        key = canned.create_reply(session, operator, required(body, "key"), required(body, "texts"))
+        key = canned.create_reply(session, operator, required(body, "key"), required(body, "texts"),
+                                  body.get("team"))
         return answer(canned.reply_json(session, key), 201)
 
     @blueprint.route("/api/canned-replies/<key:str>", methods=["PUT"])
     @operator_only
     def edit_canned_reply(request, session, operator, key):
-        key = canned.edit_reply(session, operator, key, required(body_of(request), "texts"))
+        body = body_of(request)
+        key = canned.edit_reply(session, operator, key, required(body, "texts"), body.get("team", canned.KEEP_TEAM))
         return answer(canned.reply_json(session, key))
 
     @blueprint.route("/api/canned-replies/<key:str>", methods=["DELETE"])

@@ -150,8 +150,8 @@ TEAMS: Dict[str, Any] = {
     "/operator/api/teams/{key}": {
         "put": changing("Rename a team", {200: ok("the team", ref("Team"))}, errors=(400, 404),
                         params=TEAM_KEY_PARAM, body=json_body(ref("TeamRename"))),
-        "delete": changing("Delete a team: refused (409, saying why) while categories are routed to it or it has "
-                           "open tickets", {200: ok("deleted", obj({"deleted": {"type": "string"}}))},
+        "delete": changing("Delete a team: refused (409, saying why) while categories are routed to it, it has "
+                           "open tickets or canned replies are for it only", {200: ok("deleted", obj({"deleted": {"type": "string"}}))},
                            errors=(404, 409), params=TEAM_KEY_PARAM)},
     "/operator/api/teams/{key}/members": {"put": changing(
         "Set a team's members", {200: ok("the team", ref("Team"))}, errors=(400, 404), params=TEAM_KEY_PARAM,
@@ -171,13 +171,13 @@ TEAMS: Dict[str, Any] = {
 
 CANNED: Dict[str, Any] = {
     "/operator/api/canned-replies": {
-        "get": operation("Canned replies for agents, by key, with their title and text per language",
+        "get": operation("Canned replies for agents, by key, with their team and their title and text per language",
                          {200: ok("by key", array(ref("CannedReply")))}),
-        "post": changing("Create a canned reply (a title and a text in every language)",
+        "post": changing("Create a canned reply (a title and a text in every language; for one team or shared)",
                          {201: ok("created", ref("CannedReply"))}, errors=(400, 409),
                          body=json_body(ref("CannedReplyInput")))},
     "/operator/api/canned-replies/{key}": {
-        "put": changing("Replace a canned reply's titles and texts (its key stays)",
+        "put": changing("Replace a canned reply's titles and texts, and its team if given (its key stays)",
                         {200: ok("the canned reply", ref("CannedReply"))}, errors=(400, 404),
                         params=CANNED_KEY_PARAM, body=json_body(ref("CannedReplyChange"))),
         "delete": changing("Delete a canned reply (in every language)",

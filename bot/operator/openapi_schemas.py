@@ -228,12 +228,17 @@ CANNED_ENTRY = obj({
 CANNED_TEXTS = {"type": "object", "additionalProperties": False, "required": list(LANGUAGE["enum"]),
                 "description": "a title and a text in every language",
                 "properties": {language: CANNED_ENTRY for language in LANGUAGE["enum"]}}
-CANNED_REPLY = obj({"key": {"type": "string"}, "texts": {
+CANNED_TEAM = nullable({"type": "string", "example": "after_sales",
+                        "description": "a team key (GET /operator/api/teams): the reply is offered on that team's "
+                                       "tickets only; null: on every ticket. An unknown key is a 400"})
+CANNED_REPLY = obj({"key": {"type": "string"}, "team": CANNED_TEAM, "texts": {
     "type": "object", "description": "the title and text per language (replies saved here have every language)",
     "properties": {language: obj({"title": {"type": "string"}, "text": {"type": "string"}})
                    for language in LANGUAGE["enum"]}}})
-CANNED_REPLY_INPUT = obj({"key": CANNED_KEY, "texts": CANNED_TEXTS})
-CANNED_REPLY_CHANGE = obj({"texts": CANNED_TEXTS})
+CANNED_REPLY_INPUT = obj({"key": CANNED_KEY, "texts": CANNED_TEXTS, "team": CANNED_TEAM}, required=["key", "texts"])
+CANNED_REPLY_CHANGE = obj({"texts": CANNED_TEXTS, "team": {**CANNED_TEAM, "description": CANNED_TEAM["description"]
+                                                            + "; left out: the reply keeps its team"}},
+                          required=["texts"])
 
 SCHEMAS: Schema = {
     "Announcement": ANNOUNCEMENT, "AnnouncementInput": ANNOUNCEMENT_INPUT, "AnnouncementChange": ANNOUNCEMENT_CHANGE,

@@ -15,7 +15,7 @@ from typing import Any, Dict, Iterable, List, Optional
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.db.models import Agent, CategoryRoute, Team, Ticket
+from bot.db.models import Agent, CannedReply, CategoryRoute, Team, Ticket
 from bot.db.types import text_problem
 from bot.handoff.agents import find_agent
 from bot.handoff.queue import CATEGORIES, agent_languages
@@ -170,7 +170,8 @@ def rename_team(session: Session, operator: Optional[Agent], key: Any, name: Any
 
 def delete_team(session: Session, operator: Optional[Agent], key: Any) -> None:
     """Refused while tickets could still reach the team: categories routed to it, or open
-    tickets in its queue (deleting it would leave those with no team)."""
+    tickets in its queue (deleting it would leave those with no team); and while canned
+    replies are for it only (the operator decides whether they become shared)."""
     team = find_team(session, key)
     problems = deletion_problems(session, team)
     if problems:
@@ -186,7 +187,11 @@ def deletion_problems(session: Session, team: Team) -> List[str]:
     categories = [category for category in CATEGORIES if category in routed] + sorted(routed - set(CATEGORIES))
     open_tickets = session.execute(select(func.count()).select_from(Ticket).where(
         Ticket.team_id == team.id, Ticket.status == OPEN)).scalar_one()
+    canned = sorted(set(session.execute(select(CannedReply.key).where(CannedReply.team_id == team.id)).scalars()))
     problems = []
+    if canned:
+        problems.append(f"canned replies are for this team only: {', '.join(canned)} (make them shared or give "
+                        f"them to another team first)")
     if categories:
         problems.append(f"ticket categories are routed to it: {', '.join(categories)} (route them to another "
                         f"team first)")

@@ -246,7 +246,8 @@ def test_a_team_reply_is_offered_on_that_teams_tickets_only(operator_servers, to
     assert create(operator_servers, token, shared, team=None)[0] == 201
     orders, after_sales = ticket_for_alice(operator_servers, "en", "change_order"), ticket_for_alice(
         operator_servers, "zh", "complain")
-    on_orders, on_after_sales = canned_in_ticket(operator_servers, orders), canned_in_ticket(operator_servers, after_sales)
+    on_orders = canned_in_ticket(operator_servers, orders)
+    on_after_sales = canned_in_ticket(operator_servers, after_sales)
     assert key not in on_orders and {shared, "greeting"} <= set(on_orders)
     assert {key, shared, "greeting"} <= set(on_after_sales)
     assert on_after_sales[key]["title"] == "包裹已发出"
@@ -283,7 +284,8 @@ def test_an_unknown_team_is_refused_with_the_field(operator_servers, token, team
 def test_the_team_is_in_the_audit_log(operator_servers, token):  # noqa: F811
     key = new_key("audited_team")
     create(operator_servers, token, key, team="orders")
-    operator_api(operator_servers, f"/canned-replies/{key}", "PUT", {"texts": TEXTS, "team": "after_sales"}, token=token)
+    operator_api(operator_servers, f"/canned-replies/{key}", "PUT", {"texts": TEXTS, "team": "after_sales"},
+                 token=token)
     operator_api(operator_servers, f"/canned-replies/{key}", "DELETE", token=token)
     status, entries = operator_api(operator_servers, "/audit", token=token)
     mine = [entry["detail"] for entry in reversed(entries) if entry["target"] == key]

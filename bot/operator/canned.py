@@ -5,8 +5,9 @@ the placeholders filled by bot/handoff/tickets.py `fill_placeholders`).
 A reply is one key with a title and a text in every language (a row of CannedReply per
 language), so that an agent finds the same reply whichever language the customer writes
 in. A reply may be for one team (the agent console offers it on that team's tickets only)
-or shared (team null: offered on every ticket); all its rows carry the same team. Every change is checked in full before anything is written (a refusal leaves the
-database as it was) and is recorded in the audit log.
+or shared (team null: offered on every ticket); all its rows carry the same team. Every
+change is checked in full before anything is written (a refusal leaves the database as
+it was) and is recorded in the audit log.
 """
 from __future__ import annotations
 

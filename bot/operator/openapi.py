@@ -151,7 +151,8 @@ TEAMS: Dict[str, Any] = {
         "put": changing("Rename a team", {200: ok("the team", ref("Team"))}, errors=(400, 404),
                         params=TEAM_KEY_PARAM, body=json_body(ref("TeamRename"))),
         "delete": changing("Delete a team: refused (409, saying why) while categories are routed to it, it has "
-                           "open tickets or canned replies are for it only", {200: ok("deleted", obj({"deleted": {"type": "string"}}))},
+                           "open tickets or canned replies are for it only",
+                           {200: ok("deleted", obj({"deleted": {"type": "string"}}))},
                            errors=(404, 409), params=TEAM_KEY_PARAM)},
     "/operator/api/teams/{key}/members": {"put": changing(
         "Set a team's members", {200: ok("the team", ref("Team"))}, errors=(400, 404), params=TEAM_KEY_PARAM,
@@ -171,7 +172,7 @@ TEAMS: Dict[str, Any] = {
 
 CANNED: Dict[str, Any] = {
     "/operator/api/canned-replies": {
-        "get": operation("Canned replies for agents, by key, with their team and their title and text per language",
+        "get": operation("Canned replies for agents, by key, with their team and title and text per language",
                          {200: ok("by key", array(ref("CannedReply")))}),
         "post": changing("Create a canned reply (a title and a text in every language; for one team or shared)",
                          {201: ok("created", ref("CannedReply"))}, errors=(400, 409),

@@ -1,5 +1,5 @@
 // Operator console, Canned replies tab: the prepared answers agents pick in the agent console,
-// a title and a text in every language. Uses the helpers of operator.js (el, button, api,
+// a title and a text in every language, for one team's tickets or for every team's. Uses the helpers of operator.js (el, button, api,
 // showResult, fmt, S, $) and registers its loader there; every text comes from DATA.strings.
 // In a function of its own so that its names cannot clash with those of the other scripts.
 "use strict";
@@ -7,11 +7,12 @@
   const C = key => S["canned." + key];
   const PLACEHOLDERS = ["customer_name", "member_tier"];  // what the agent console fills in (bot/operator/canned.py)
   const languageLabel = code => code === "zh" ? "中文" : "English";
-  let replies = [], lastText = null;  // lastText: the text box a placeholder goes into
+  let replies = [], teams = [], lastText = null;  // lastText: the text box a placeholder goes into
+  const teamName = key => { const team = teams.find(t => t.key === key); return team ? team.name : key; };
 
   async function loadCanned() {
-    const r = await api("/canned-replies"); if (!r.ok) return;
-    replies = r.data;
+    const [r, t] = await Promise.all([api("/canned-replies"), api("/teams")]); if (!r.ok) return;
+    replies = r.data; teams = t.ok ? t.data : [];
     const box = $("canned-panel"); box.replaceChildren();
     const result = el("div"); result.id = "canned-result";
     box.append(el("h2", "", C("title")), el("p", "meta", C("help")), repliesTable(), editor(null), result);
@@ -31,7 +32,7 @@
     if (!replies.length) return el("p", "meta", C("none"));
     const table = el("table"); table.id = "canned-table";
     const head = el("tr");
-    for (const label of [C("key"), ...DATA.languages.map(languageLabel), ""]) head.appendChild(el("th", "", label));
+    for (const label of [C("key"), C("team"), ...DATA.languages.map(languageLabel), ""]) head.appendChild(el("th", "", label));
     table.appendChild(head);
     for (const reply of replies) table.appendChild(replyRow(reply));
     return table;
@@ -39,6 +40,8 @@
   function replyRow(reply) {
     const tr = el("tr"); tr.dataset.canned = reply.key;
     tr.appendChild(el("td", "", reply.key));
+    const team = el("td", "team", reply.team ? teamName(reply.team) : C("every_team")); team.dataset.team = reply.team || "";
+    tr.appendChild(team);
     for (const code of DATA.languages) {
       const entry = reply.texts[code] || {title: "–", text: ""}, td = el("td");
       td.dataset.language = code;
@@ -61,15 +64,18 @@
     const key = el("input"); key.type = "text"; key.id = "canned-key"; key.placeholder = C("key"); key.maxLength = 64;
     key.value = reply ? reply.key : ""; key.disabled = !!reply;
     const keyRow = el("div", "row"); keyRow.append(el("span", "meta", C("key")), key, el("span", "meta", C("key_help")));
+    const team = teamSelect(reply ? reply.team : null);
+    const teamRow = el("div", "row"); teamRow.append(el("span", "meta", C("team")), team, el("span", "meta", C("team_help")));
     const columns = el("div", "columns"), fields = {};
     for (const code of DATA.languages) {
       fields[code] = languageFields(code, reply && reply.texts[code]);
       columns.appendChild(fields[code].box);
     }
     const texts = () => Object.fromEntries(DATA.languages.map(code => [code, {title: fields[code].title.value, text: fields[code].text.value}]));
+    const chosenTeam = () => team.value || null;
     const save = button(C("save"), () => reply
-      ? change("/canned-replies/" + reply.key, "PUT", {texts: texts()}, C("saved"))
-      : change("/canned-replies", "POST", {key: key.value.trim(), texts: texts()}, C("saved")), "primary");
+      ? change("/canned-replies/" + reply.key, "PUT", {texts: texts(), team: chosenTeam()}, C("saved"))
+      : change("/canned-replies", "POST", {key: key.value.trim(), texts: texts(), team: chosenTeam()}, C("saved")), "primary");
     save.id = "save-canned";
     const actions = el("div", "row"); actions.appendChild(save);
     if (reply) {
@@ -77,8 +83,16 @@
       fresh.id = "new-canned"; actions.appendChild(fresh);
     }
     lastText = fields[DATA.lang] ? fields[DATA.lang].text : null;
-    box.append(keyRow, columns, placeholderHint(), actions);
+    box.append(keyRow, teamRow, columns, placeholderHint(), actions);
     return box;
+  }
+  function teamSelect(chosen) {  // "": every team (the reply is shared)
+    const select = el("select"); select.id = "canned-team";
+    for (const [value, text] of [["", C("every_team")], ...teams.map(t => [t.key, t.name + " (" + t.key + ")"])]) {
+      const option = el("option", "", text); option.value = value; select.appendChild(option);
+    }
+    select.value = chosen || "";
+    return select;
   }
   function languageFields(code, entry) {
     const box = el("div"); box.dataset.language = code;

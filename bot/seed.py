@@ -41,6 +41,11 @@ _DEMO_TABLES = (
     models.AgentTeam,
     models.Agent,
     models.LinkAttempt,
+    models.PointsReminder,
+    models.Redemption,
+    models.RewardQuote,
+    models.RewardText,
+    models.Reward,
     models.OrderStatusEvent,
     models.OrderItem,
     models.Order,
@@ -86,6 +91,9 @@ def load_seed(session: Session, path: Path = SEED_FILE, now: Optional[datetime] 
     for raw in data.get("promotions", []):
         session.add(_promotion(raw, now))
         counts["promotions"] += 1
+    for raw in data.get("rewards", []):
+        session.add(_reward(raw, now))
+        counts["rewards"] = counts.get("rewards", 0) + 1
     for raw in data.get("agents", []):
         _add_agent(session, raw)
         counts["agents"] = counts.get("agents", 0) + 1
@@ -221,3 +229,22 @@ def _promotion(raw: Dict[str, Any], now: datetime) -> models.Promotion:
     )
 
 
+
+
+def _reward(raw: Dict[str, Any], now: datetime) -> models.Reward:
+    """A catalog item; its validity is given in days from now (either end may be open)."""
+    texts = raw.get("texts", {})
+    missing = [language for language in LANGUAGES if language not in texts]
+    if missing:
+        raise SeedError(f"reward {raw['code']}: no text in {', '.join(missing)}")
+    if raw["kind"] not in models.REWARD_KINDS:
+        raise SeedError(f"reward {raw['code']}: unknown kind {raw['kind']!r}")
+    starts, ends = raw.get("valid_from_days"), raw.get("valid_to_days")
+    return models.Reward(
+        code=raw["code"], kind=raw["kind"], points_cost=raw["points_cost"], stock=raw.get("stock"),
+        per_member_limit=raw.get("per_member_limit"), tiers=list(raw.get("tiers", [])),
+        tags=list(raw.get("tags", [])), valid_from=None if starts is None else _days(now, starts),
+        valid_to=None if ends is None else _days(now, ends), status=raw.get("status", "active"),
+        image_url=raw.get("image_url"), version=1, created_at=now, updated_at=now,
+        texts=[models.RewardText(language=language, name=text["name"], description=text.get("description", ""))
+               for language, text in texts.items()])

@@ -206,6 +206,14 @@ class Settings:
     # Satisfaction survey: how long a rating, then a comment, is accepted after asking
     csat_answer_hours: int = field(default_factory=lambda: _env_int("CSAT_ANSWER_HOURS", 24))
     csat_comment_minutes: int = field(default_factory=lambda: _env_int("CSAT_COMMENT_MINUTES", 30))
+    # Points mall (bot/rewards/): how long a "confirm redemption" button stays valid; the
+    # expiring-points reminder: sent this many days before a lot expires (0 = off), not
+    # inside REMINDER_QUIET_HOURS of the member's time zone ("" = any time), checked every
+    # REMINDER_CHECK_SECONDS by the active scheduler.
+    reward_confirm_minutes: int = field(default_factory=lambda: _env_int("REWARD_CONFIRM_MINUTES", 15))
+    points_reminder_days: int = field(default_factory=lambda: _env_int("POINTS_REMINDER_DAYS", 7))
+    reminder_quiet_hours: str = field(default_factory=lambda: os.environ.get("REMINDER_QUIET_HOURS", "21:00-09:00"))
+    reminder_check_seconds: int = field(default_factory=lambda: _env_int("REMINDER_CHECK_SECONDS", 600))
     # Announcements
     announcement_grace_seconds: int = field(
         default_factory=lambda: _env_int("ANNOUNCEMENT_GRACE_SECONDS", 900)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Iterable, List, Optional
+from typing import Iterable, List, Optional, Tuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,6 +21,7 @@ class _Lot:
     remaining: int
     expires_at: Optional[datetime]
     earned_at: datetime
+    transaction_id: Optional[int] = None
 
     def sort_key(self):
         # Lots that expire first are spent first; lots that never expire last.
@@ -44,10 +45,8 @@ class LedgerState:
         return sum(item.amount for item in self.expiring)
 
 
-def ledger_state(
-    transactions: Iterable[PointsTransaction], now: datetime, window: timedelta
-) -> LedgerState:
-    """Balance at `now` and the points that expire within `window` after it."""
+def _replay(transactions: Iterable[PointsTransaction], now: datetime) -> Tuple[List[_Lot], int, int]:
+    """The earned lots as they stand at `now`, the debt no lot covered, and what expired."""
     lots: List[_Lot] = []
     debt = 0
     expired_total = 0
@@ -65,7 +64,7 @@ def ledger_state(
             continue
         expired_total += expire_until(tx.occurred_at)
         if tx.amount > 0:
-            lot = _Lot(tx.amount, tx.expires_at, tx.occurred_at)
+            lot = _Lot(tx.amount, tx.expires_at, tx.occurred_at, tx.id)
             settled = min(debt, lot.remaining)
             lot.remaining -= settled
             debt -= settled
@@ -73,7 +72,14 @@ def ledger_state(
         else:
             debt += _spend(lots, -tx.amount)
     expired_total += expire_until(now)
+    return lots, debt, expired_total
 
+
+def ledger_state(
+    transactions: Iterable[PointsTransaction], now: datetime, window: timedelta
+) -> LedgerState:
+    """Balance at `now` and the points that expire within `window` after it."""
+    lots, debt, expired_total = _replay(transactions, now)
     balance = sum(lot.remaining for lot in lots) - debt
     horizon = now + window
     expiring = [
@@ -82,6 +88,35 @@ def ledger_state(
         if lot.remaining and lot.expires_at is not None and now < lot.expires_at <= horizon
     ]
     return LedgerState(balance=balance, expiring=expiring, expired_total=expired_total)
+
+
+@dataclass(frozen=True)
+class Lot:
+    """What is left at a moment of one earning entry (`transaction_id`)."""
+
+    transaction_id: Optional[int]
+    remaining: int
+    expires_at: Optional[datetime]
+
+
+def open_lots(transactions: Iterable[PointsTransaction], now: datetime) -> List[Lot]:
+    """The lots with points left at `now`, the ones expiring first first."""
+    lots, _, _ = _replay(transactions, now)
+    return [Lot(lot.transaction_id, lot.remaining, lot.expires_at)
+            for lot in sorted(lots, key=_Lot.sort_key) if lot.remaining]
+
+
+def debit_shares(transactions: Iterable[PointsTransaction], now: datetime, amount: int) -> List[Lot]:
+    """The lots a debit of `amount` at `now` takes its points from — the ones expiring first,
+    as the ledger will count it — so that a reversal can give them back as they were."""
+    shares: List[Lot] = []
+    for lot in open_lots(transactions, now):
+        if amount <= 0:
+            break
+        taken = min(lot.remaining, amount)
+        shares.append(Lot(lot.transaction_id, taken, lot.expires_at))
+        amount -= taken
+    return shares
 
 
 def _spend(lots: List[_Lot], amount: int) -> int:

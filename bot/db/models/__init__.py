@@ -11,7 +11,7 @@ from bot.db.models.announcements import Announcement, AnnouncementDelivery
 from bot.db.models.conversations import Conversation, ConversationEvent
 from bot.db.models.operator import AuditEntry, ModelJob, ModelDeployment, ModelFile
 from bot.db.models.leases import Lease
-from bot.db.models.rewards import PointsReminder, Redemption, Reward, RewardQuote, RewardText
+from bot.db.models.rewards import REWARD_KINDS, PointsReminder, Redemption, Reward, RewardQuote, RewardText
 from bot.db.models.insights import GroupJoin, InsightDaily, InsightRollupState, MessageRecord, UnansweredReview
 
 __all__ = [
@@ -22,5 +22,5 @@ __all__ = [
     "Conversation", "ConversationEvent", "ModelFile", "Lease",
     "Team", "AgentTeam", "CategoryRoute", "DbMutex",
     "MessageRecord", "GroupJoin", "InsightDaily", "InsightRollupState", "UnansweredReview",
-    "Reward", "RewardText", "RewardQuote", "Redemption", "PointsReminder",
+    "Reward", "RewardText", "RewardQuote", "Redemption", "PointsReminder", "REWARD_KINDS",
 ]

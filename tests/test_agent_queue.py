@@ -136,12 +136,13 @@ def eventually(check, timeout: float = 10.0, what: str = "the condition"):
 
 
 class LiveStream:
-    """An open console's live-update stream, read in a thread; `close` is the tab closing."""
+    """An open console's live-update stream, read in a thread; `close` is the tab closing.
+    Authenticated by a bearer token, or by `headers` (the console's session cookie)."""
 
-    def __init__(self, servers, token: str) -> None:
+    def __init__(self, servers, token: Optional[str] = None, headers: Optional[Dict[str, str]] = None) -> None:
         address = urlsplit(servers.rasa_url)
         self.connection = http.client.HTTPConnection(address.hostname, address.port, timeout=60)
-        self.connection.request("GET", "/agent/api/events", headers={"Authorization": f"Bearer {token}"})
+        self.connection.request("GET", "/agent/api/events", headers=headers or {"Authorization": f"Bearer {token}"})
         self.socket = self.connection.sock
         self.response = self.connection.getresponse()
         assert self.response.status == 200
@@ -337,6 +338,7 @@ def test_moving_a_waiting_ticket_to_a_team_with_room_assigns_it(queue_servers, t
 # --- first-response target ------------------------------------------------------------------
 
 def test_a_missed_first_response_target_is_recorded_and_announced_live(queue_servers, tokens):
+    set_availability(queue_servers, tokens["lily"], "online")  # in no team: she serves after-sales too
     console = LiveStream(queue_servers, tokens["lily"])
     try:
         overdue = open_ticket(queue_servers, category="complain", priority="high")  # due at once (SLA 0 min)
@@ -351,21 +353,28 @@ def test_a_missed_first_response_target_is_recorded_and_announced_live(queue_ser
                what="the breached state")  # shown once a whole second overdue
     detail = ticket(queue_servers, tokens["tom"], overdue)
     assert detail["sla_breached_at"] and detail["sla"]["seconds_left"] < 0
-    assert [m["text"] for m in detail["messages"] if m["author"] == "event"] == ["sla_breached"]
+    assert [m["text"] for m in detail["messages"] if m["author"] == "event"] == ["auto_assigned:Lily Wang",
+                                                                                "sla_breached"]
 
 
 def test_only_well_formed_breach_notices_are_relayed_between_instances():
     from bot.handoff.live import well_formed
 
-    relayed = well_formed('{"type": "sla_breach", "ticket_id": 7, "team_id": 2, "priority": "high", "origin": "a", '
-                          '"text": "<script>"}')
-    assert relayed == {"type": "sla_breach", "ticket_id": 7, "team_id": 2, "priority": "high", "origin": "a"}
-    assert well_formed('{"type": "sla_breach", "ticket_id": 7, "team_id": null, "priority": "low"}')["team_id"] is None
-    for bad in ('{"type": "sla_breach", "ticket_id": 7, "team_id": true, "priority": "high"}',
-                '{"type": "sla_breach", "ticket_id": 7, "team_id": "2", "priority": "high"}',
-                '{"type": "sla_breach", "ticket_id": 7, "team_id": 2, "priority": "urgent"}',
-                '{"type": "sla_breach", "ticket_id": 7, "team_id": 2}',
-                '{"type": "sla_breach", "team_id": 2, "priority": "high"}'):
+    relayed = well_formed('{"type": "sla_breach", "ticket_id": 7, "team_id": 2, "priority": "high", '
+                          '"agent_ids": [3, 4], "origin": "a", "text": "<script>"}')
+    assert relayed == {"type": "sla_breach", "ticket_id": 7, "team_id": 2, "priority": "high", "agent_ids": [3, 4],
+                       "origin": "a"}
+    assert well_formed('{"type": "sla_breach", "ticket_id": 7, "team_id": null, "priority": "low", '
+                       '"agent_ids": []}')["team_id"] is None
+    for bad in ('{"type": "sla_breach", "ticket_id": 7, "team_id": true, "priority": "high", "agent_ids": []}',
+                '{"type": "sla_breach", "ticket_id": 7, "team_id": "2", "priority": "high", "agent_ids": []}',
+                '{"type": "sla_breach", "ticket_id": 7, "team_id": 2, "priority": "urgent", "agent_ids": []}',
+                '{"type": "sla_breach", "ticket_id": 7, "team_id": 2, "agent_ids": []}',
+                '{"type": "sla_breach", "team_id": 2, "priority": "high", "agent_ids": []}',
+                '{"type": "sla_breach", "ticket_id": 7, "team_id": 2, "priority": "high"}',
+                '{"type": "sla_breach", "ticket_id": 7, "team_id": 2, "priority": "high", "agent_ids": 3}',
+                '{"type": "sla_breach", "ticket_id": 7, "team_id": 2, "priority": "high", "agent_ids": ["3"]}',
+                '{"type": "sla_breach", "ticket_id": 7, "team_id": 2, "priority": "high", "agent_ids": [true]}'):
         assert well_formed(bad) is None, bad
 
 

@@ -6,7 +6,9 @@ message change anywhere (another process may have written it), is its login stil
 in a worker thread, not once per stream on the event loop: a thousand open streams cost
 the chat nothing. A login may hold only a few streams at once (a console per tab). The
 same check keeps the agents behind open streams "seen": auto-assignment gives tickets only
-to agents whose console is open (bot/handoff/queue.py).
+to agents whose console is open (bot/handoff/queue.py). A notice addressed to some agents
+(a missed first-response target, for the online agents of the ticket's team) is sent only
+to their consoles.
 
 With several instances (REDIS_URL) changes arrive through Redis as they are committed
 (bot/handoff/live.py) and the database check is only a slow safety net; on one machine it
@@ -19,7 +21,7 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Dict, Optional, Set
+from typing import Any, Dict, Optional, Set
 
 from sqlalchemy import func, select
 
@@ -64,11 +66,40 @@ def valid_logins(token_hashes: Set[str], seen_every: Optional[timedelta] = None)
         return {token_hash for token_hash, _, _ in rows}
 
 
+def agent_of_login(token_hash: str) -> Optional[int]:
+    """The id of the agent behind an unexpired login (None: no longer valid)."""
+    with session_scope() as session:
+        return session.execute(select(AgentSession.agent_id).where(
+            AgentSession.token_hash == token_hash, AgentSession.expires_at > utcnow())).scalar_one_or_none()
+
+
+class ConsoleNotices:
+    """What one console hears of the live notices: all of them, except that a notice
+    addressed to some agents (`agent_ids`, e.g. a first-response breach for the online
+    agents of the ticket's team) reaches only those agents' consoles, without the list."""
+
+    def __init__(self, agent_id: Optional[int]) -> None:
+        self.agent_id = agent_id
+        self.queue: asyncio.Queue = LIVE.subscribe()
+
+    async def get(self) -> Dict[str, Any]:
+        while True:
+            notice = await self.queue.get()
+            if "agent_ids" not in notice:
+                return notice
+            if self.agent_id in notice["agent_ids"]:
+                return {key: value for key, value in notice.items() if key != "agent_ids"}
+
+
 @dataclass(eq=False)
 class Stream:
     login: str  # the hash of the login's token
-    notices: asyncio.Queue = field(default_factory=lambda: LIVE.subscribe())
+    agent_id: Optional[int] = None
+    notices: ConsoleNotices = field(init=False)
     ended: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        self.notices = ConsoleNotices(self.agent_id)
 
 
 class LiveStreams:
@@ -87,12 +118,12 @@ class LiveStreams:
         mine = self.streams.setdefault(login, set())
         if len(mine) >= MAX_STREAMS_PER_LOGIN:
             return None
-        stream = Stream(login)
+        stream = Stream(login, agent_of_login(login))
         mine.add(stream)
         return stream
 
     def close(self, stream: Stream) -> None:
-        LIVE.unsubscribe(stream.notices)
+        LIVE.unsubscribe(stream.notices.queue)
         mine = self.streams.get(stream.login, set())
         mine.discard(stream)
         if not mine:

@@ -138,8 +138,8 @@ def _is_id(value: Any) -> bool:
 def well_formed(data: Any) -> Optional[Dict[str, Any]]:
     """A notice as our processes publish it, or None: nothing else reaches a console (not
     even a `session_ended`, which only this process's own login check may send). An
-    `sla_breach` carries the ticket, its team (which consoles raise the alarm) and its
-    priority; any other key is dropped."""
+    `sla_breach` carries the ticket, its team, its priority and the agents whose consoles
+    show the alarm (bot/console/live_streams.py); any other key is dropped."""
     try:
         notice = json.loads(data)
     except (TypeError, ValueError):
@@ -151,10 +151,12 @@ def well_formed(data: Any) -> Optional[Dict[str, Any]]:
         return None
     kept = {"type": notice["type"], **({"ticket_id": ticket_id} if ticket_id is not None else {})}
     if notice["type"] == "sla_breach":
-        team_id, priority = notice.get("team_id"), notice.get("priority")
+        team_id, priority, agent_ids = notice.get("team_id"), notice.get("priority"), notice.get("agent_ids")
         if ticket_id is None or (team_id is not None and not _is_id(team_id)) or priority not in PRIORITIES:
             return None
-        kept.update(team_id=team_id, priority=priority)
+        if not isinstance(agent_ids, list) or not all(_is_id(agent_id) for agent_id in agent_ids):
+            return None
+        kept.update(team_id=team_id, priority=priority, agent_ids=agent_ids)
     return {**kept, "origin": notice.get("origin")}
 
 

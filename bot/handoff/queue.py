@@ -134,6 +134,16 @@ def online_agents_for(session: Session, ticket: Ticket, settings: Settings, now:
     return [agent for agent in agents if serves(teams[agent.id], ticket.team_id)]
 
 
+def breach_recipients(session: Session, tickets: Sequence[Ticket], now: datetime, settings: Settings) -> Dict[int, List[int]]:
+    """Ticket id -> the agents told of its missed target: those online now who serve its
+    team, as routing counts them (an agent in no team serves every team)."""
+    if not tickets:
+        return {}
+    agents = online_agents(session, now, settings)
+    teams = team_ids_of(session, [agent.id for agent in agents])
+    return {ticket.id: [agent.id for agent in agents if serves(teams[agent.id], ticket.team_id)] for ticket in tickets}
+
+
 def open_load(session: Session, agent_ids: Sequence[int]) -> Dict[int, int]:
     rows = session.execute(select(Ticket.assignee_id, func.count()).where(
         Ticket.status == OPEN, Ticket.assignee_id.in_(agent_ids)).group_by(Ticket.assignee_id))

@@ -1,6 +1,6 @@
 """The queue sweep every Rasa server runs every few seconds (QUEUE_SWEEP_SECONDS): give
 waiting tickets to agents who have room, record first-response breaches and tell the
-team, and tell customers nobody answered in time that they are still queued.
+team's online agents, and tell customers nobody answered in time that they are still queued.
 
 Every step is safe to run on several instances at once: assignment is serialised by a
 database mutex, a breach and a waiting notice are each claimed by one conditional UPDATE.
@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional
 
 from bot.db import session_scope
 from bot.db.types import utcnow
 from bot.handoff.coordinator import tell_waiting_customers
 from bot.handoff import csat
 from bot.handoff.live import LIVE
-from bot.handoff.queue import assign_waiting, record_breaches
+from bot.handoff.queue import assign_waiting, breach_recipients, record_breaches
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -34,13 +34,22 @@ def sweep_routing(settings: Settings, db_url: Optional[str] = None) -> SweepResu
     with session_scope(db_url) as session:
         now = utcnow()
         assigned = [ticket.id for ticket in assign_waiting(session, now, settings)]
-        breaches = [(ticket.id, ticket.team_id, ticket.priority) for ticket in record_breaches(session, now)]
+        breached = record_breaches(session, now)
+        recipients = breach_recipients(session, breached, now, settings)
+        alarms = [breach_notice(ticket, recipients[ticket.id]) for ticket in breached]
         csat.expire(session, now, settings)  # the console shows surveys nobody will answer as closed
     for ticket_id in assigned:
         LIVE.publish({"type": "ticket", "ticket_id": ticket_id})
-    for ticket_id, team_id, priority in breaches:
-        LIVE.publish({"type": "sla_breach", "ticket_id": ticket_id, "team_id": team_id, "priority": priority})
-    return SweepResult(assigned, [ticket_id for ticket_id, _, _ in breaches], 0)
+    for alarm in alarms:
+        LIVE.publish(alarm)
+    return SweepResult(assigned, [alarm["ticket_id"] for alarm in alarms], 0)
+
+
+def breach_notice(ticket, agent_ids: List[int]) -> Dict[str, Any]:
+    """The alarm for a missed first-response target, addressed to the agents who should
+    act on it (bot/console/live_streams.py shows it to their consoles only)."""
+    return {"type": "sla_breach", "ticket_id": ticket.id, "team_id": ticket.team_id, "priority": ticket.priority,
+            "agent_ids": agent_ids}
 
 
 async def sweep_queue(rasa_agent: Any, settings: Settings, db_url: Optional[str] = None) -> SweepResult:

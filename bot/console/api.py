@@ -26,6 +26,7 @@ from bot.db.types import is_row_id, text_problem, utcnow
 from bot.handoff import tickets as service
 from bot.handoff.agents import logout
 from bot.handoff.coordinator import HandBackFailed, pause_conversation, resolve_and_hand_back, send_to_customer
+from bot.handoff.labels import LabelError, checked_label
 from bot.handoff.live import LIVE
 from bot.handoff.queue import AVAILABILITIES, QueueError, set_availability
 from bot.i18n import normalize_language
@@ -122,7 +123,7 @@ def known_errors(error: Exception) -> Optional[response.HTTPResponse]:
         return response.json({"error": str(error)}, status=error.status)
     if isinstance(error, QueueError):
         return response.json({"error": str(error)}, status=400)
-    if isinstance(error, TagError):
+    if isinstance(error, (TagError, LabelError)):
         return api_error(ApiError(error.status, str(error), error.field))
     return None
 
@@ -212,9 +213,12 @@ def add_api_routes(blueprint: Blueprint, settings: Settings) -> None:
     @authenticated
     def list_view(request, session, agent):
         view = request.args.get("view", "open")
+        label = request.args.get("label")  # only tickets with this label (any spelling)
+        label = None if label is None else checked_label(label)
         now = utcnow()
         return response.json([ticket_summary(session, ticket, now)
-                              for ticket in service.list_tickets(session, view, agent)])
+                              for ticket in service.list_tickets(session, view, agent, label=label)],
+                             ensure_ascii=False)
 
     @blueprint.route("/api/tickets/<ticket_id:int>", methods=["GET"])
     @authenticated

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Dict
 
+from bot.console import openapi_labels
 from bot.console.openapi_parts import (CROSS_SITE_LOGIN, DATE_TIME, LANGUAGE, LOCATION, RETRY_AFTER, SCHEMAS,
                                        SECURITY_SCHEMES, SET_COOKIE, SIGNED_IN, array, changing, error, form_body,
                                        html, json_body, nullable, obj, ok, operation, path_id, ref)
@@ -53,6 +54,7 @@ SUMMARY_PROPERTIES = {
     "queue_position": {"type": "integer", "minimum": 0, "description": "place in the team's queue; 0 once assigned"},
     "category": {"type": "string", "enum": list(CATEGORIES)},
     "priority": {"type": "string", "enum": list(PRIORITIES)},
+    "labels": openapi_labels.SUMMARY_LABELS,
     "team": nullable(obj({"key": {"type": "string"}, "name": {"type": "string"}})),
     "order": nullable(obj({"number": {"type": "string", "description": "as the customer gave it"},
                            "verified": nullable({"type": "boolean", "description": "true: an order of this member; "
@@ -161,7 +163,7 @@ PATHS: Dict[str, Any] = {
     "/agent/api/tickets": {"get": operation(
         "Tickets in a queue view (at most 200)", {200: ok("tickets", array(ref("TicketSummary")))}, errors=(400,),
         params=[{"name": "view", "in": "query", "description": "default open",
-                 "schema": {"type": "string", "enum": list(VIEWS)}}])},
+                 "schema": {"type": "string", "enum": list(VIEWS)}}, openapi_labels.LABEL_FILTER])},
     "/agent/api/tickets/{ticket_id}": {"get": operation(
         "A ticket with its messages, the customer's profile (masked), previous tickets and canned replies",
         {200: ok("the ticket", ref("TicketDetail"))}, errors=(404,), params=TICKET_ID + [
@@ -224,6 +226,9 @@ PATHS: Dict[str, Any] = {
     "/agent/static/console.js": {"get": operation("The console's script", {
         200: {"description": "JavaScript", "content": {"text/javascript": {"schema": {"type": "string"}}}}},
         signed_in=False, tags=PAGES)},
+    "/agent/static/labels.js": {"get": operation("The console's script for ticket labels", {
+        200: {"description": "JavaScript", "content": {"text/javascript": {"schema": {"type": "string"}}}}},
+        signed_in=False, tags=PAGES)},
     "/agent/login": {
         "get": operation("The login page", {200: html("the form")}, signed_in=False, tags=PAGES, params=[
             {"name": "lang", "in": "query", "schema": {"type": "string"}}]),
@@ -236,7 +241,7 @@ PATHS: Dict[str, Any] = {
 
 OPENAPI: Dict[str, Any] = {
     "openapi": "3.0.3",
-    "info": {"title": "Community assistant agent API", "version": "1.3",
+    "info": {"title": "Community assistant agent API", "version": "1.4",
              "description": "Hand-off tickets: the same operations as the agent console. Log in with "
                             "POST /agent/api/login, then send the token as `Authorization: Bearer <token>` "
                             "(the console uses the same token as a cookie). Every error is JSON: "
@@ -247,7 +252,7 @@ OPENAPI: Dict[str, Any] = {
                                "Team": TEAM, "TicketTimes": TIMES, "TicketSummary": SUMMARY,
                                "TicketMessage": MESSAGE, "Order": ORDER, "MemberProfile": PROFILE,
                                "TicketDetail": DETAIL, "RevealedTicket": REVEALED,
-                               "MemberTags": MEMBER_TAGS, **INSIGHTS_SCHEMAS}},
+                               "MemberTags": MEMBER_TAGS, **openapi_labels.SCHEMAS, **INSIGHTS_SCHEMAS}},
     "security": SIGNED_IN,
-    "paths": {**PATHS, **INSIGHTS_PATHS},
+    "paths": {**PATHS, **openapi_labels.PATHS, **INSIGHTS_PATHS},
 }

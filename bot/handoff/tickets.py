@@ -8,9 +8,9 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.engine import Row
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
-from bot.db.models import Agent, AgentTeam, Member, Ticket, TicketMessage
+from bot.db.models import Agent, AgentTeam, Member, Ticket, TicketLabel, TicketMessage
 
 OPEN, RESOLVED = "open", "resolved"
 # customer_request: asked for a person; service_request: something only people handle
@@ -188,12 +188,17 @@ def reopen(session: Session, ticket: Ticket, agent: Agent, now: datetime) -> Non
     add_message(session, ticket, "event", f"reopened:{agent.display_name}", now, agent)
 
 
-def list_tickets(session: Session, view: str, agent: Agent, limit: int = 200) -> List[Ticket]:
+def list_tickets(session: Session, view: str, agent: Agent, limit: int = 200,
+                 label: Optional[str] = None) -> List[Ticket]:
     """One console view; open tickets come most urgent first, then longest waiting. "team"
-    is the open tickets of the agent's teams (every team for an agent in none)."""
+    is the open tickets of the agent's teams (every team for an agent in none). `label`:
+    only tickets with that label, in any spelling (bot/handoff/labels.py)."""
     if view not in VIEWS:
         raise TicketError(f"view must be one of {', '.join(VIEWS)}", status=400)
-    query = select(Ticket)
+    query = select(Ticket).options(selectinload(Ticket.labels))
+    if label is not None:
+        query = query.where(Ticket.id.in_(select(TicketLabel.ticket_id).where(
+            func.lower(TicketLabel.label) == label.lower())))
     if view == "resolved":
         query = query.where(Ticket.status == RESOLVED).order_by(Ticket.resolved_at.desc())
     else:
@@ -289,6 +294,7 @@ def as_summary(ticket: Ticket, now: datetime, position: int = 0, group_title: Op
             "resolved_at": ticket.resolved_at.isoformat() if ticket.resolved_at else None,
             "times": ticket_times(ticket, now), "queue_position": position,
             "category": ticket.category, "priority": ticket.priority,
+            "labels": [row.label for row in ticket.labels],
             "team": {"id": ticket.team.id, "key": ticket.team.key, "name": ticket.team.name} if ticket.team else None,
             "order": {"number": ticket.order_number, "verified": ticket.order_verified} if ticket.order_number else None,
             "sla": sla_status(ticket, now),

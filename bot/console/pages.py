@@ -15,10 +15,12 @@ from bot.console.queue_views import routing_labels
 from bot.db import session_scope
 from bot.i18n import LANGUAGES, normalize_language
 from bot.i18n.catalog import catalog
+from bot.handoff.labels import LABEL_PATTERN, MAX_LABEL_LENGTH, MAX_LABELS_PER_TICKET
 from bot.loyalty.tags import MAX_TAG_LENGTH, MAX_TAGS_PER_MEMBER, TAG_PATTERN
 from bot.settings import Settings
 
 STATIC = Path(__file__).resolve().parent / "static"
+SCRIPTS = ("console.js", "labels.js")  # the console page's scripts, served from STATIC
 
 
 def ui_language(request: Request, preferred: Optional[str] = None) -> str:
@@ -64,6 +66,20 @@ def tag_rule() -> dict:
     return {"pattern": TAG_PATTERN.pattern, "max_length": MAX_TAG_LENGTH, "max_tags": MAX_TAGS_PER_MEMBER}
 
 
+def add_script_route(blueprint: Blueprint, name: str) -> None:
+    """One fixed file per route: nothing else in STATIC (the page templates) is served."""
+    async def script(_: Request):
+        return await response.file(STATIC / name, mime_type="text/javascript; charset=utf-8")
+
+    blueprint.add_route(script, f"/static/{name}", methods=["GET"], name=f"script_{name.split('.')[0]}")
+
+
+def label_rule() -> dict:
+    """The ticket-label rules of bot/handoff/labels.py for the page, which checks a label
+    before sending it (as `tag_rule` does for tags)."""
+    return {"pattern": LABEL_PATTERN.pattern, "max_length": MAX_LABEL_LENGTH, "max_labels": MAX_LABELS_PER_TICKET}
+
+
 def add_page_routes(blueprint: Blueprint, settings: Settings) -> None:
     @blueprint.route("/", methods=["GET"])
     async def console(request: Request):
@@ -74,12 +90,12 @@ def add_page_routes(blueprint: Blueprint, settings: Settings) -> None:
             language = ui_language(request, agent.language)
             page = render("console.html", language, {"agent_name": agent.display_name,
                                                       "insights_hidden": "" if agent.team_lead else "hidden"},
-                          data={"labels": routing_labels(language), "tag_rule": tag_rule()})
+                          data={"labels": routing_labels(language), "tag_rule": tag_rule(),
+                                "label_rule": label_rule()})
         return response.html(page)
 
-    @blueprint.route("/static/console.js", methods=["GET"])
-    async def script(_: Request):
-        return await response.file(STATIC / "console.js", mime_type="text/javascript; charset=utf-8")
+    for name in SCRIPTS:
+        add_script_route(blueprint, name)
 
     @blueprint.route("/login", methods=["GET"])
     async def login_page(request: Request):

@@ -88,6 +88,7 @@ function ticketRow(t) {
   row.appendChild(el("div", "meta", meta.join(" · ")));
   row.appendChild(clocksNode(t));
   const csat = t.status === "resolved" && csatNode(t.csat); if (csat) row.appendChild(csat);
+  const labels = rowLabels(t); if (labels) row.appendChild(labels);
   row.onclick = () => openTicket(t.id);
   return row;
 }
@@ -96,13 +97,13 @@ function renderTickets() {
   if (!tickets.length) { box.appendChild(el("p", "empty", S.no_tickets)); return; }
   tickets.forEach(t => box.appendChild(ticketRow(t)));
 }
-async function loadTickets() { const data = await api("/tickets?view=" + view); if (data) { tickets = data; renderTickets(); } }
+async function loadTickets() { const data = await api("/tickets?view=" + view + labelQuery()); if (data) { tickets = data; renderTickets(); } }
 
 // ---------- one ticket ----------
-function eventText(text) {
+function eventText(text, message) {  // "kind:detail"; label events also say which agent
   const [kind, rest] = text.split(/:(.*)/s);
   const detail = kind === "category" || kind === "priority" ? label(kind, rest) : rest || "";
-  return (S["event_" + kind] || kind).replace("{detail}", detail);
+  return fmt(S["event_" + kind] || kind, {detail, agent: message.agent || ""});
 }
 function canAct(t) { return t.status === "open" && (!t.assignee || (me && t.assignee === me.username)); }
 function fillSelect(select, options, value) {
@@ -121,6 +122,7 @@ function renderRouting(t) {
   $("ticket-routing").hidden = false;
 }
 function renderHead(t) {
+  const typed = typedLabel(t);
   const head = $("ticket-head"); head.innerHTML = "";
   head.appendChild(el("strong", "", "#" + t.id + " " + customerName(t)));
   head.appendChild(el("span", "badge", S.status_label + ": " + (t.status === "open" ? S.status_open : S.status_resolved)));
@@ -136,6 +138,7 @@ function renderHead(t) {
   if (t.times.resolution !== null) head.appendChild(el("span", "badge", S.resolution + ": " + clock(t.times.resolution)));
   const csat = csatNode(t.csat);
   if (csat) { const box = el("span", "badge csat-box", S.csat_label + ": "); box.appendChild(csat); head.appendChild(box); }
+  head.appendChild(labelBox(t, typed));
 }
 function renderTranscript(t) {
   const box = $("transcript"); box.innerHTML = "";
@@ -145,7 +148,7 @@ function renderTranscript(t) {
     if (who) node.appendChild(el("span", "who", who + " · " + new Date(m.created_at).toLocaleTimeString()));
     const unmasked = shown[t.id] && shown[t.id].messages.find(x => x.id === m.id);
     const text = unmasked ? unmasked.text : m.text;
-    node.appendChild(document.createTextNode(m.author === "event" ? eventText(text) : text));
+    node.appendChild(document.createTextNode(m.author === "event" ? eventText(text, m) : text));
     box.appendChild(node);
   });
   (t.deliveries || []).filter(d => d.status !== "delivered").forEach(d => {
@@ -317,7 +320,7 @@ function alarmBreach(notice) {
 let refreshTimer = null;
 function refreshSoon() {
   clearTimeout(refreshTimer);
-  refreshTimer = setTimeout(() => { loadTickets(); if (current) openTicket(current.id); }, 100);
+  refreshTimer = setTimeout(() => { loadTickets(); loadLabels(); if (current) openTicket(current.id); }, 100);
 }
 const events = new EventSource("/agent/api/events");
 events.onmessage = e => {
@@ -329,4 +332,4 @@ events.onmessage = e => {
 document.querySelectorAll("#tabs button").forEach(b => b.onclick = () => { view = b.dataset.view;
   document.querySelectorAll("#tabs button").forEach(x => x.classList.toggle("active", x === b)); loadTickets(); });
 document.querySelector('#tabs button[data-view="unassigned"]').classList.add("active");
-loadMe(); loadTeams(); loadColleagues(); loadTickets();
+loadMe(); loadTeams(); loadColleagues(); loadTickets(); initLabels();

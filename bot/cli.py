@@ -357,6 +357,8 @@ def build_parser() -> argparse.ArgumentParser:
     register_announcements(sub)
     from bot.platforms.telegram.cli import register as register_telegram
     register_telegram(sub)
+    from bot.rewards.reminders_cli import register as register_reminders
+    register_reminders(sub)
     nlu_eval = sub.add_parser("nlu-eval", help="per-language held-out accuracy, the service intents, and unhandled shop problems")
     nlu_eval.add_argument("--model", default=None, help="model file (default: the current one)")
     nlu_eval.set_defaults(func=cmd_nlu_eval)

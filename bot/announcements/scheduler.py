@@ -38,6 +38,7 @@ from bot.db import session_scope
 from bot.db.models import Announcement
 from bot.db.types import utcnow
 from bot.insights.rollup import roll_up_for
+from bot.rewards.reminders import send_due_reminders
 from bot.runtime import leases
 from bot.runtime.instance import instance_id
 from bot.settings import Settings, get_settings
@@ -133,6 +134,14 @@ class AnnouncementScheduler:
             logger.info("insights: rolled up %s day(s)%s", rolled, "; more at the next turn" if behind else "")
         return behind
 
+    def send_points_reminders(self) -> int:
+        """Expiring-points reminders (bot/rewards/reminders.py) ride along too: once per lot
+        ever, whichever scheduler or run gets there first."""
+        sent = send_due_reminders(self.db_url, utcnow(), self.settings)
+        if sent:
+            logger.info("points reminders: queued %s", sent)
+        return sent
+
     def _hold(self) -> bool:
         """Takes or renews the lease. If the database cannot be reached, an active scheduler
         stays active only while its last renewal surely still holds (one period of margin)."""
@@ -190,6 +199,7 @@ class AnnouncementScheduler:
         last_sync: Optional[float] = None
         last_purge: Optional[float] = None
         last_rollup: Optional[float] = None
+        last_reminders: Optional[float] = None
         try:
             while not stop.is_set():
                 if self._hold():
@@ -220,6 +230,13 @@ class AnnouncementScheduler:
                                 last_rollup = None  # catching up: again at the next turn
                         except Exception:
                             logger.exception("insights roll-up failed")
+                    if last_reminders is None or \
+                            time.monotonic() - last_reminders >= self.settings.reminder_check_seconds:
+                        last_reminders = time.monotonic()
+                        try:
+                            self.send_points_reminders()
+                        except Exception:
+                            logger.exception("points reminders failed")
                     until_sync = last_sync + self.settings.scheduler_sync_seconds - time.monotonic()
                     wait = min(wait, max(until_sync, 0.05))
                 stop.wait(wait)

@@ -24,7 +24,8 @@ LABEL_COLUMNS = ("title", "name", "topic", "text")  # what a bar is labelled wit
 UNIT_SUFFIXES = (("_seconds", "seconds"), ("_rate", "percent"), ("percent", "percent"), ("share", "percent"),
                  ("_median", "seconds"), ("_p90", "seconds"), ("_average", "score"))
 # Values shown by their label (the CSV keeps the value): column -> catalog key prefix.
-VALUE_LABELS = {"category": "queue.category.", "reason": "console.reason_", "kind": "insights_ui.kind."}
+VALUE_LABELS = {"category": "queue.category.", "reason": "console.reason_", "kind": "insights_ui.kind.",
+                "member_tier": "tier."}
 LANGUAGE_NAMES = {"zh": "中文", "en": "English"}
 LONG_TABLE = 12  # rows; a longer table is folded under its chart
 

@@ -55,7 +55,7 @@ CSV = {"description": "the table as CSV: UTF-8 with a byte-order mark (Excel), t
        "content": {"text/csv": {"schema": {"type": "string"}}}}
 
 SECTION_SUMMARY = ("One insights section for a period and the period before it (the brand's time zone): "
-                   "self_service, hot_spots, people, community, lookups")
+                   + ", ".join(SECTIONS))
 
 PATHS: Dict[str, Any] = {
     "/operator/api/insights/{section}": {"get": operation(

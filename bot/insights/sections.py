@@ -6,7 +6,8 @@ dashboard in the shape of contract.py.
 - hot_spots: top intents and their trend, top unanswered texts, rising topics;
 - people: tickets, waiting, response and resolution times, SLA, CSAT, per agent and team;
 - community: active groups, messages, joins, announcements per group;
-- lookups: points and order questions, linking first, linking success.
+- lookups: points and order questions, linking first, linking success;
+- rewards: redemptions, points spent and cancellations, top rewards, by member tier.
 """
 from __future__ import annotations
 
@@ -21,9 +22,10 @@ from bot.insights.reader import DailyReader
 from bot.insights.sections_community import community, lookups
 from bot.insights.sections_messages import hot_spots, self_service
 from bot.insights.sections_people import people
+from bot.insights.sections_rewards import rewards
 from bot.settings import Settings
 
-SECTIONS = ("self_service", "hot_spots", "people", "community", "lookups")
+SECTIONS = ("self_service", "hot_spots", "people", "community", "lookups", "rewards")
 # The tables each section answers with (the CSV export offers exactly these).
 TABLES: Dict[str, tuple] = {
     "self_service": ("by_language", "by_platform", "by_group", "handoff_by_reason", "handoff_by_category"),
@@ -31,9 +33,11 @@ TABLES: Dict[str, tuple] = {
     "people": ("by_agent", "by_team", "csat_distribution"),
     "community": ("by_group",),
     "lookups": ("by_kind",),
+    "rewards": ("top_rewards", "redemptions_by_tier"),
 }
 _FROM_DAILY: Dict[str, Callable[[Session, DailyReader, Period], Dict[str, Any]]] = {
-    "self_service": self_service, "hot_spots": hot_spots, "community": community, "lookups": lookups}
+    "self_service": self_service, "hot_spots": hot_spots, "community": community, "lookups": lookups,
+    "rewards": rewards}
 
 
 def compute(session: Session, section: str, period: Period, settings: Settings,

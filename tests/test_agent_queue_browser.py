@@ -1,11 +1,13 @@
 """The routing queue in the agent console, in a real headless Chromium: the agent goes
-online in the header, tickets arrive assigned with their badges and first-response clock
+online, away or offline in the header (saved, and deciding who is given new tickets),
+tickets arrive assigned with their badges and first-response clock
 (amber, then red, without a reload), a missed target raises an alarm, the selects
 recategorise, and a resolved ticket shows the customer's rating — in both languages.
 """
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -17,11 +19,12 @@ from bot.db.models import Agent, AgentTeam, Ticket
 from bot.db.types import utcnow
 from tests.browser import chromium_page
 from tests.conftest import TEST_SECRET
-from tests.e2e import seeded_database
+from tests.e2e import post_event, private_message, seeded_database
 from tests.test_agent_queue import open_ticket, settings_like
 
 PASSWORD = "demo-agent-pass"
 AMBER, RED = "rgb(180, 83, 9)", "rgb(185, 28, 28)"
+GREEN, AMBER_BACKGROUND, GREY = "rgb(220, 252, 231)", "rgb(254, 243, 199)", "rgb(229, 231, 235)"
 # A high-priority ticket's first answer is due at once: its alarm comes with the next sweep.
 ENV = {"MAX_OPEN_TICKETS_PER_AGENT": "10", "AGENT_PRESENCE_SECONDS": "120", "SLA_MINUTES_HIGH": "0",
        "SLA_MINUTES_NORMAL": "60", "SLA_MINUTES_LOW": "240", "QUEUE_SWEEP_SECONDS": "1", "BUSINESS_HOURS": ""}
@@ -130,6 +133,67 @@ def test_an_online_agent_gets_tickets_with_badges_clocks_and_alarms(console_serv
         expect(urgent).to_have_css("color", RED)
         alarm.locator("button").click()
         expect(alarm).to_have_count(0)
+        assert_fully_translated(page)
+
+
+def ticket_asked_for_in_the_chat(servers) -> int:
+    """A customer asks for a person through the signed webhook; the action server opens
+    (and perhaps assigns) the ticket."""
+    user = f"ask_{uuid.uuid4().hex[:8]}"
+    status, answer = post_event(servers, private_message("/request_human", user))
+    assert status == 200 and answer["replies"], answer
+    with session_scope(servers.database) as session:
+        return session.execute(select(Ticket.id).where(Ticket.user_id == user)).scalar_one()
+
+
+def assignee_of(servers, ticket_id: int):
+    with session_scope(servers.database) as session:
+        ticket = session.get(Ticket, ticket_id)
+        return ticket.assignee.username if ticket.assignee else None
+
+
+AVAILABILITY_COLOURS = {"online": GREEN, "away": AMBER_BACKGROUND, "offline": GREY}
+
+
+def choose_availability(page, servers, state: str) -> None:
+    """The agent picks a state in the header: shown at once, saved, and shown again after a reload."""
+    availability = page.locator("#availability")
+    page.select_option("#availability", state)
+    expect(availability).to_have_class(state)
+    expect(availability).to_have_css("background-color", AVAILABILITY_COLOURS[state])
+    assert availability_of(servers, "tom") == state
+    page.reload()
+    expect(availability).to_have_value(state)
+    expect(availability).to_have_class(state)
+
+
+def test_the_availability_toggle_is_saved_shown_and_decides_who_gets_tickets(console_servers):
+    with chromium_page() as page:
+        log_in(page, console_servers, "tom")
+        expect(page.locator("#availability option")).to_have_text(["Online", "Away", "Offline"])
+
+        choose_availability(page, console_servers, "online")
+        given = ticket_asked_for_in_the_chat(console_servers)
+        assert assignee_of(console_servers, given) == "tom"
+        page.click('#tabs button[data-view="mine"]')
+        expect(page.locator(f'#tickets .ticket[data-id="{given}"]')).to_be_visible()
+
+        choose_availability(page, console_servers, "away")
+        waiting = ticket_asked_for_in_the_chat(console_servers)
+        page.click('#tabs button[data-view="unassigned"]')
+        expect(page.locator(f'#tickets .ticket[data-id="{waiting}"]')).to_be_visible(timeout=5000)
+        page.wait_for_timeout(2500)  # a sweep or two: still nobody's
+        assert assignee_of(console_servers, waiting) is None
+
+        choose_availability(page, console_servers, "offline")
+        page.wait_for_timeout(2500)
+        assert assignee_of(console_servers, waiting) is None
+
+        page.select_option("#availability", "online")  # back: the waiting ticket is his at once
+        expect(page.locator("#availability")).to_have_class("online")
+        page.click('#tabs button[data-view="mine"]')
+        expect(page.locator(f'#tickets .ticket[data-id="{waiting}"]')).to_be_visible(timeout=5000)
+        assert assignee_of(console_servers, waiting) == "tom"
         assert_fully_translated(page)
 
 

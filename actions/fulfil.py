@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from actions.common import member_timezone, now
 from actions.replies import order_details, order_line, points_params
+from actions.rewards_replies import send_redemptions, send_rewards
 from bot.db.models import Member
 from bot.loyalty.orders import find_member_order, normalize_order_number, recent_orders
 from bot.loyalty.points import points_summary
@@ -56,3 +57,7 @@ def pending_request(dispatcher: CollectingDispatcher, tracker: Tracker, session:
     elif pending == "orders":
         number = normalize_order_number(tracker.get_slot("order_number"))
         send_orders(dispatcher, session, member, number, language, settings)
+    elif pending == "rewards":
+        send_rewards(dispatcher, session, member, language, now())
+    elif pending == "redemptions":
+        send_redemptions(dispatcher, session, member, language, member_timezone(member, settings))

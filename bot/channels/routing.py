@@ -15,10 +15,14 @@ from bot.channels.contract import Event
 
 # What only people handle (bot/handoff/queue.py) is personal too: it opens a ticket.
 SERVICE_INTENTS = frozenset({"complain", "return_refund", "change_order", "payment_issue"})
-PERSONAL_INTENTS = frozenset({"check_points", "check_order", "link_account", "request_human"}) | SERVICE_INTENTS
+# The points mall: a member's balance, codes and addresses are personal.
+REWARD_INTENTS = frozenset({"list_rewards", "redeem_points", "confirm_redemption", "decline_redemption",
+                            "my_redemptions", "stop_reminders", "start_reminders"})
+PERSONAL_INTENTS = frozenset({"check_points", "check_order", "link_account", "request_human"}) | SERVICE_INTENTS | \
+    REWARD_INTENTS
 PERSONAL_ENTITIES = frozenset({"order_number", "member_code", "phone_last4"})
 SHOP_INTENTS = frozenset({"check_points", "check_order", "ask_promotions", "link_account",
-                          "request_human"}) | SERVICE_INTENTS
+                          "request_human", "list_rewards", "redeem_points", "my_redemptions"}) | SERVICE_INTENTS
 SHOP_QUESTION_CONFIDENCE = 0.8
 
 # Responses that carry personal data or belong to linking: never shown in a group.
@@ -31,6 +35,11 @@ PRIVATE_RESPONSES = frozenset({
     "utter_ticket_complain", "utter_ticket_return_refund", "utter_ticket_change_order", "utter_ticket_payment_issue",
     "utter_ticket_order_checked", "utter_ticket_order_unverified", "utter_handoff_assigned",
     "utter_handoff_nobody_online", "utter_offer_human_order_unknown",
+    "utter_rewards_list", "utter_rewards_none_affordable", "utter_rewards_none", "utter_redeem_which",
+    "utter_redeem_confirm", "utter_redeem_refused", "utter_redeemed", "utter_redeemed_again", "utter_redeem_declined",
+    "utter_ask_delivery_address", "utter_invalid_delivery_address",
+    "utter_my_redemptions", "utter_no_redemptions", "utter_reminders_stopped", "utter_reminders_started",
+    "utter_reminders_not_linked",
 })
 
 

@@ -110,7 +110,7 @@ def find_reward(session: Session, code: str) -> Optional[Reward]:
 # --- a typed name to a reward -------------------------------------------------------------
 
 _FILLER = re.compile(r"\b(?:redeem|exchange|swap|get|want|would|like|please|the|a|an|for|my|points?|i|to|"
-                     r"with|can|me|some|one)\b|我要|我想|想要|帮我|兑换|换|一个|一张|一份|积分|用|吧|呢|了|的")
+                     r"with|can|me|some|one|take|ll|choose|have|give|claim|use|order|now|this|that)\b|我要|我想|想要|帮我|兑换|换|一个|一张|一份|积分|用|吧|呢|了|的")
 
 
 def _normalised(text: str) -> str:
@@ -119,18 +119,30 @@ def _normalised(text: str) -> str:
 
 
 def _grams(text: str) -> set:
-    """Words for Latin text, character pairs for Chinese: enough to match a reward's name
-    inside a sentence in either language."""
+    """Words for Latin text, single characters for Chinese (a customer shortens "帆布托特包"
+    to "帆布包"): enough to match a reward's name inside a sentence in either language."""
     grams = set(re.findall(r"[a-z0-9]{2,}", text))
     for run in re.findall(r"[\u4e00-\u9fff]+", text):
-        grams |= {run[i:i + 2] for i in range(len(run) - 1)} if len(run) > 1 else {run}
+        grams |= set(run)
     return grams
 
 
+def _score(name: str, text: str, words: set) -> float:
+    """1 when the whole name is in the text; else the mean of how much of the name the
+    text covers and how much of what the text says is the name."""
+    if name and name in text:
+        return 1.0
+    grams = _grams(_FILLER.sub(" ", name)) or _grams(name)
+    if not grams:
+        return 0.0
+    shared = len(grams & words)
+    return (shared / len(grams) + shared / len(words)) / 2
+
+
 def match_reward(rewards: Sequence[Reward], typed: str) -> Optional[Reward]:
-    """The reward a customer's words name ("redeem the coffee voucher", "我要兑换咖啡券"):
-    the one whose name (either language) or code shares the largest part of its words with
-    the text — at least half — and clearly more than any other; None when unsure."""
+    """The reward a customer's words name ("redeem the coffee voucher", "我要兑换帆布包"):
+    the best-scoring name (either language) or code, when it scores at least 0.5 and
+    clearly more than any other; None when unsure (the customer then gets the list)."""
     text = _normalised(typed)
     words = _grams(_FILLER.sub(" ", text))
     if not words:
@@ -138,14 +150,7 @@ def match_reward(rewards: Sequence[Reward], typed: str) -> Optional[Reward]:
     scored: Dict[int, float] = {}
     for reward in rewards:
         names = [_normalised(item.name) for item in reward.texts] + [_normalised(reward.code.replace("_", " "))]
-        best = 0.0
-        for name in names:
-            if name and name in text:
-                best = 1.0
-                break
-            grams = _grams(_FILLER.sub(" ", name)) or _grams(name)
-            if grams:
-                best = max(best, len(grams & words) / len(grams))
+        best = max(_score(name, text, words) for name in names)
         if best >= 0.5:
             scored[reward.id] = best
     if not scored:

@@ -215,3 +215,13 @@ def latest_pending_quote(session: Session, member_id: int, now: datetime) -> Opt
     return session.execute(select(RewardQuote).where(
         RewardQuote.member_id == member_id, RewardQuote.status == PENDING, RewardQuote.expires_at > now)
         .order_by(RewardQuote.id.desc()).limit(1)).scalar_one_or_none()
+
+
+def check_reward(session: Session, member: Member, reward: Reward, now: datetime) -> Optional[Refused]:
+    """Whether the member could redeem it now (before asking them anything more, such as
+    a delivery address); the confirmation checks again under the lock."""
+    try:
+        _check(session, reward, member, _balance(_transactions(session, member.id), now), now)
+    except _Refusal as refusal:
+        return refusal.result
+    return None

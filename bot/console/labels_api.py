@@ -13,16 +13,18 @@ from sqlalchemy.orm import Session
 
 from bot.console.api import ApiError, agent_routes_guard, load_ticket, request_body
 from bot.db.types import utcnow
-from bot.handoff.labels import LABEL_RULE, LabelChange, add_label, labels_in_use, remove_label
+from bot.handoff.labels import LABEL_RULE, LabelChange, add_label, checked_label, labels_in_use, remove_label
 from bot.handoff.live import LIVE
 from bot.settings import Settings
 
 
 def label_field(body: Dict[str, Any]) -> str:
+    """The body's label, checked before the ticket is looked up (what is wrong with the
+    request is said first)."""
     label = body.get("label")
     if not isinstance(label, str):
         raise ApiError(400, "label is required: " + LABEL_RULE, "label")
-    return label
+    return checked_label(label)
 
 
 def label_answer(session: Session, change: LabelChange, ticket_id: int) -> response.HTTPResponse:
@@ -47,6 +49,7 @@ def add_label_routes(blueprint: Blueprint, settings: Settings) -> None:
     @blueprint.route("/api/tickets/<ticket_id:int>/labels/<label:str>", methods=["DELETE"], unquote=True)
     @authenticated
     def unlabel_ticket(request, session, agent, ticket_id, label):
+        label = checked_label(label)
         ticket = load_ticket(session, ticket_id)
         return label_answer(session, remove_label(session, ticket, label, agent, utcnow()), ticket_id)
 

@@ -26,6 +26,7 @@ from bot.operator.insights_api import add_insights_routes
 from bot.operator.model_api import add_model_routes
 from bot.operator.openapi import OPENAPI
 from bot.operator.pages import add_page_routes
+from bot.operator.rewards_api import add_reward_routes
 from bot.operator.json_requests import RefusedChange, refusal_json
 from bot.operator.teams_api import add_team_routes
 from bot.operator.yaml_files import ContentError
@@ -127,7 +128,7 @@ class OperatorApi(InputChannel):
                 return response.json({"error": error.message, "field": error.field}, status=400)
             if isinstance(error, ContentError):
                 return error_json(error)
-            if isinstance(error, RefusedChange):  # teams, canned replies
+            if isinstance(error, RefusedChange):  # teams, canned replies, rewards
                 return refusal_json(error)
             if isinstance(error, InboxError):
                 return inbox_error_json(error)
@@ -141,6 +142,7 @@ class OperatorApi(InputChannel):
         add_model_routes(blueprint, operator_only, settings)
         add_team_routes(blueprint, operator_only)
         add_canned_routes(blueprint, operator_only)
+        add_reward_routes(blueprint, operator_only, settings)
         add_inbox_routes(blueprint, operator_only, settings)
         add_insights_routes(blueprint, operator_only, settings)
 

@@ -1,8 +1,9 @@
 """OpenAPI 3 description of the operator API, served at /operator/api/openapi.json.
 
 Every route of the operator console (bot/operator/api.py, content_api.py, model_api.py,
-teams_api.py, canned_api.py, inbox_api.py, insights_api.py, pages.py) with the bodies it takes and the body of every status it
-answers with; the schemas live in openapi_schemas.py. tests/test_api_fuzz.py holds the server to it.
+teams_api.py, canned_api.py, rewards_api.py, inbox_api.py, insights_api.py, pages.py) with the bodies it
+takes and the body of every status it answers with; the schemas live in openapi_schemas.py (and
+inbox_openapi.py, rewards_openapi.py). tests/test_api_fuzz.py holds the server to it.
 """
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from bot.operator.openapi_schemas import MODEL_NAME
 from bot.operator.openapi_schemas import SCHEMAS as OPERATOR_SCHEMAS
 from bot.operator.inbox_openapi import PATHS as INBOX
 from bot.operator.inbox_openapi import SCHEMAS as INBOX_SCHEMAS
+from bot.operator.rewards_openapi import PATHS as REWARDS
+from bot.operator.rewards_openapi import SCHEMAS as REWARDS_SCHEMAS
 from bot.insights.openapi import PATHS as INSIGHTS
 from bot.insights.openapi import SCHEMAS as INSIGHTS_SCHEMAS
 
@@ -231,15 +234,16 @@ OPENAPI: Dict[str, Any] = {
              "description": "What the assistant knows and says (intents, responses, stories and rules), its model "
                             "(train, test, deploy, roll back), scheduled group announcements, group settings, "
                             "the agent queue's teams, agents' languages and category routing, and the canned "
-                            "replies agents pick; the unanswered inbox (what the bot did not understand, and "
-                            "the operators' decisions) and conversation transcripts. "
+                            "replies agents pick; the points mall's rewards catalog and redemptions report; the "
+                            "unanswered inbox (what the bot did not understand, and the operators' decisions) and "
+                            "conversation transcripts. "
                             "Log in with POST /operator/api/login and an operator account, then send "
                             "`Authorization: Bearer <token>`. Saves carry the `version` of the file they were "
                             "loaded from: a stale version gets 409, an invalid change 422 with `errors`. Every "
                             "error is JSON: `{\"error\": \"what is wrong\", \"field\": \"which field\"}`."},
     "tags": [{"name": "pages", "description": "the console's HTML pages, for browsers"}],
     "components": {"securitySchemes": SECURITY_SCHEMES, "schemas": {**SCHEMAS, **OPERATOR_SCHEMAS, **INBOX_SCHEMAS,
-                                                               **INSIGHTS_SCHEMAS}},
+                                                               **INSIGHTS_SCHEMAS, **REWARDS_SCHEMAS}},
     "security": SIGNED_IN,
-    "paths": {**ACCOUNT, **ANNOUNCEMENTS, **CONTENT, **MODELS, **TEAMS, **CANNED, **INBOX, **INSIGHTS},
+    "paths": {**ACCOUNT, **ANNOUNCEMENTS, **CONTENT, **MODELS, **TEAMS, **CANNED, **REWARDS, **INBOX, **INSIGHTS},
 }

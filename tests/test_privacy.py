@@ -226,6 +226,52 @@ def test_old_unanswered_texts_are_cleared_and_the_counts_kept(session):
     assert purge(session, now, 30).message_texts == 0
 
 
+def test_old_user_ids_are_cleared_and_the_counts_and_roll_ups_kept(session):
+    """After RETENTION_DAYS the insights' records of messages and group joins no longer say
+    who wrote or joined (user id emptied, conversation id gone); what was counted stays, in
+    the records and in the roll-ups, so the dashboards show the same figures."""
+    from bot.db.models import GroupJoin, InsightDaily, MessageRecord
+    from bot.insights.periods import parse_period
+    from bot.insights.recording import message_row, record_joins
+    from bot.insights.rollup import roll_up
+    from bot.insights.sections import compute
+    from bot.settings import Settings
+
+    now = utcnow()
+    old, recent = now - timedelta(days=31), now - timedelta(days=1)
+    session.execute(MessageRecord.__table__.insert(), [
+        message_row(at=at, platform="p", chat_type="group", chat_id="g", user_id="alice-id", addressed=True,
+                    text="hello", outcome="answered", parse_data={"intent": {"name": "greet", "confidence": 0.9}},
+                    conversation_id="p:group:g:alice-id") for at in (old, recent)])
+    record_joins(session, "p", "g", ["bob-id"], old)
+    record_joins(session, "p", "g", ["carol-id"], recent)
+    settings = Settings(default_timezone="UTC", retention_days=30)
+    assert roll_up(session, now, settings) > 0  # the old day is rolled up; yesterday is not final yet
+    period = parse_period({"period": "custom", "from": old.date().isoformat(), "to": now.date().isoformat()},
+                          now.date(), "UTC")
+
+    def dashboards():
+        return [compute(session, name, period, settings, now=now) for name in ("self_service", "community")]
+
+    def roll_ups():
+        return sorted(session.execute(select(InsightDaily.day, InsightDaily.metric, InsightDaily.dimension,
+                                             InsightDaily.value)).all())
+
+    shown, rolled = dashboards(), roll_ups()
+    assert purge(session, now, 30).user_ids == 2  # the old message and the old join
+    session.expire_all()
+    records = session.execute(select(MessageRecord).order_by(MessageRecord.at)).scalars().all()
+    assert [(r.user_id, r.conversation_id) for r in records] == [("", None), ("alice-id", "p:group:g:alice-id")]
+    assert [(r.intent, r.outcome, r.chat_id) for r in records] == [("greet", "answered", "g")] * 2
+    joins = session.execute(select(GroupJoin).order_by(GroupJoin.at)).scalars().all()
+    assert [(j.user_id, j.chat_id) for j in joins] == [("", "g"), ("carol-id", "g")]
+    assert roll_ups() == rolled and dashboards() == shown
+    assert purge(session, now, 30).user_ids == 0  # nothing left to do
+    assert purge(session, now + timedelta(days=30), 30).user_ids == 2  # a month on, yesterday's are old too
+    session.expire_all()
+    assert {j.user_id for j in session.execute(select(GroupJoin)).scalars()} == {""}
+
+
 def test_a_retry_after_retention_is_still_a_duplicate(session):
     now = utcnow()
     old = now - timedelta(days=40)

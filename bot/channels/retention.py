@@ -8,24 +8,31 @@ windows of minutes and go entirely, as do requests kept for a private chat (cont
 which live a day), long button payloads and WeCom reply URLs (which work for an hour), and
 conversations (the bot's memory of a chat: its recent turns) nobody spoke in for that long;
 a member's language and links live on with the member. The insights keep their records of
-messages (counts, intents, outcomes), but the masked texts of misunderstood messages and
-their grouping keys (the unanswered inbox) go.
+messages and group joins (counts, intents, outcomes, groups), but the masked texts of
+misunderstood messages and their grouping keys (the unanswered inbox) go, and so does who
+wrote or joined: the user id becomes empty and the conversation id goes. The roll-ups
+(insight_daily) are counts already and stay; bot/insights/rollup.py never recomputes days
+this far back.
 
 Ticket transcripts are the agents' record of a case and are not touched here.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Dict
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.db.models import (ButtonPayload, Continuation, Conversation, ConversationEvent, InboundEvent, LinkAttempt,
-                           LoginFailure, MessageRecord, OutboundMessage, ReplyUrl)
+from bot.db.models import (ButtonPayload, Continuation, Conversation, ConversationEvent, GroupJoin, InboundEvent,
+                           InsightRollupState, LinkAttempt, LoginFailure, MessageRecord, OutboundMessage, ReplyUrl)
 
 BATCH = 500
+# A row of the insights' state table: the UTC day of the last cutoff up to which user ids were
+# cleared, so each hourly run reads only the rows since then, not the whole history again.
+FORGOTTEN = "retention_user_ids"
+NOBODY = ""  # the user id of a record past retention
 
 
 @dataclass(frozen=True)
@@ -34,6 +41,7 @@ class Purged:
     outbound: int
     attempts: int = 0  # failed logins and linking attempts deleted
     message_texts: int = 0  # recorded messages (insights) whose text was cleared
+    user_ids: int = 0  # recorded messages and group joins whose user id was cleared
 
 
 def _without_text_inbound(response: Any) -> Dict[str, Any]:
@@ -68,7 +76,8 @@ def purge(session: Session, now: datetime, days: int) -> Purged:
     session.execute(delete(ConversationEvent).where(ConversationEvent.sender_id.in_(idle))
                     .execution_options(synchronize_session=False))
     attempts += session.execute(delete(Conversation).where(Conversation.updated_at < cutoff)).rowcount
-    return Purged(inbound, outbound, attempts, _clear_message_texts(session, cutoff))
+    texts = _clear_message_texts(session, cutoff)
+    return Purged(inbound, outbound, attempts, texts, _forget_who(session, cutoff))
 
 
 def _clear_message_texts(session: Session, cutoff: datetime) -> int:
@@ -77,6 +86,30 @@ def _clear_message_texts(session: Session, cutoff: datetime) -> int:
     kept = or_(MessageRecord.text.isnot(None), MessageRecord.normalized.isnot(None))
     return session.execute(update(MessageRecord).where(MessageRecord.at < cutoff, kept)
                            .values(text=None, normalized=None).execution_options(synchronize_session=False)).rowcount
+
+
+def _forget_who(session: Session, cutoff: datetime) -> int:
+    """Empties the user ids (and conversation ids) of the message records and group joins
+    older than the cutoff, from the day of the previous run's cutoff on."""
+    state = session.get(InsightRollupState, FORGOTTEN)
+    since = (datetime.combine(state.rolled_through, time(0), tzinfo=timezone.utc)
+             if state and state.rolled_through else None)
+    done = 0
+    for model, changes, named in ((MessageRecord, {"user_id": NOBODY, "conversation_id": None},
+                                   or_(MessageRecord.user_id != NOBODY, MessageRecord.conversation_id.isnot(None))),
+                                  (GroupJoin, {"user_id": NOBODY}, GroupJoin.user_id != NOBODY)):
+        conditions = [model.at < cutoff, named] + ([model.at >= since] if since else [])
+        done += session.execute(update(model).where(*conditions).values(changes)
+                                .execution_options(synchronize_session=False)).rowcount
+    _remember_cutoff(session, state, cutoff.astimezone(timezone.utc).date())
+    return done
+
+
+def _remember_cutoff(session: Session, state, day: date) -> None:
+    if state is None:
+        session.add(InsightRollupState(name=FORGOTTEN, rolled_through=day, timezone="UTC"))
+    elif state.rolled_through is None or day > state.rolled_through:
+        state.rolled_through = day
 
 
 def _redact(session: Session, model, column, strip, *conditions) -> int:

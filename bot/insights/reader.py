@@ -3,8 +3,9 @@ rows (computed the same way, daily.py) for the days after the watermark — norm
 yesterday and today — so a year costs a few grouped queries on `insight_daily` plus two
 days of raw records, and figures are up to the minute.
 
-Roll-ups cut in another time zone than DEFAULT_TIMEZONE are not used at all (every day
-is then computed from the raw rows until the roll-up has recomputed them). The figures
+Roll-ups cut in another time zone than DEFAULT_TIMEZONE are not used (those days are then
+computed from the raw rows until the roll-up has recomputed them), except for the days
+whose raw rows RETENTION_DAYS has purged, which the roll-up keeps (rollup.py). The figures
 are the same either way, only slower: before the scheduler's first roll-up of a large
 history, a year is computed from every record of it.
 """
@@ -26,11 +27,11 @@ Range = Tuple[date, date]
 
 
 class DailyReader:
-    def __init__(self, session: Session, zone: str, now: datetime) -> None:
+    def __init__(self, session: Session, zone: str, now: datetime, retention_days: int = 0) -> None:
         self.session = session
         self.zone = zone
         self.today = local_today(now, zone)
-        self.rolled = rolled_through(session, zone)
+        self.rolled = rolled_through(session, zone, now, retention_days)
         self._raw: Dict[date, Figures] = {}
 
     def prepare(self, period: Period) -> None:

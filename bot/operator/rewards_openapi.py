@@ -138,4 +138,7 @@ PATHS: Dict[str, Any] = {
         "One table of the redemptions report as CSV", {200: CSV}, errors=(400, 404), params=[
             {"name": "table", "in": "path", "required": True,
              "schema": {"type": "string", "enum": list(REPORT_TABLES)}}, *SPAN_PARAMS])},
+    "/operator/static/rewards.js": {"get": operation("The script of the console's Rewards tab", {
+        200: {"description": "JavaScript", "content": {"text/javascript": {"schema": {"type": "string"}}}}},
+        signed_in=False, tags=["pages"])},
 }

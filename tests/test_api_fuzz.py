@@ -193,6 +193,7 @@ GOOD_BODIES: Dict[Tuple[str, str], dict] = {
     ("POST", "/agent/api/tickets/1/transfer"): {"username": "lily"},
     ("POST", "/agent/api/tickets/1/reply"): {"text": "hello", "in_group": False},
     ("POST", "/agent/api/tickets/1/notes"): {"text": "hello"},
+    ("POST", "/agent/api/tickets/1/labels"): {"label": "wrong size"},
     ("POST", "/operator/api/login"): {"username": "nobody", "password": "wrong-password"},
     ("PUT", "/operator/api/me"): {"language": "en"},
     ("POST", "/operator/api/announcements"): {
@@ -218,7 +219,7 @@ GOOD_BODIES: Dict[Tuple[str, str], dict] = {
     ("PUT", "/operator/api/teams/general/members"): {"members": ["lily"]},
     ("PUT", "/operator/api/routing"): {"routes": {"general": "general"}},
     ("PUT", "/operator/api/agents/lily"): {"teams": ["general"], "languages": ["zh"]},
-    ("POST", "/operator/api/canned-replies"): {"key": "fuzz_canned", "texts": {
+    ("POST", "/operator/api/canned-replies"): {"key": "fuzz_canned", "team": "general", "texts": {
         "en": {"title": "t", "text": "Hi {customer_name}"}, "zh": {"title": "t", "text": "{member_tier}您好"}}},
     ("PUT", "/operator/api/canned-replies/greeting"): {"texts": {
         "en": {"title": "t", "text": "Hi {customer_name}"}, "zh": {"title": "t", "text": "{member_tier}您好"}}},

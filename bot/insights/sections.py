@@ -30,7 +30,7 @@ SECTIONS = ("self_service", "hot_spots", "people", "community", "lookups", "rewa
 TABLES: Dict[str, tuple] = {
     "self_service": ("by_language", "by_platform", "by_group", "handoff_by_reason", "handoff_by_category"),
     "hot_spots": ("top_intents", "intent_daily", "top_unanswered", "rising_topics"),
-    "people": ("by_agent", "by_team", "csat_distribution"),
+    "people": ("by_agent", "by_team", "csat_distribution", "by_label"),
     "community": ("by_group",),
     "lookups": ("by_kind",),
     "rewards": ("top_rewards", "redemptions_by_tier"),

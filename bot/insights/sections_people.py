@@ -24,6 +24,7 @@ from bot.db.models import Agent, Team, Ticket
 from bot.insights.contract import answer, average, figure, median, percentile_90, series, table
 from bot.insights.daily import DayBins, naive
 from bot.insights.periods import Period, day_bounds
+from bot.insights.sections_labels import label_table
 
 SERIES = ("tickets_opened", "tickets_resolved", "sla_breaches")
 COLUMNS = ["opened", "resolved", "waiting", "first_response_median", "first_response_p90", "resolution_median",
@@ -144,7 +145,8 @@ def people(session: Session, period: Period, zone: str) -> Dict[str, Any]:
     return answer("people", period, _figures(tally.now, tally.before, waiting),
                   [series(key, tally.daily[key], period) for key in SERIES],
                   [_agent_table(session, tally.per_agent, waiting_agents),
-                   _team_table(session, tally.per_team, waiting_teams), _csat_table(tally.now, tally.before)])
+                   _team_table(session, tally.per_team, waiting_teams), _csat_table(tally.now, tally.before),
+                   label_table(session, period, zone)])
 
 
 def _figures(now: TicketFigures, before: TicketFigures, waiting: int) -> List[Dict[str, Any]]:

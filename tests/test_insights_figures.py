@@ -13,7 +13,8 @@ from sqlalchemy import delete, func, select
 
 from bot.db import session_scope
 from bot.db.models import (Agent, Announcement, AnnouncementDelivery, CommunityGroup, GroupJoin, InsightDaily,
-                           InsightRollupState, LinkAttempt, MessageRecord, OutboundMessage, Team, Ticket)
+                           InsightRollupState, LinkAttempt, MessageRecord, OutboundMessage, Team, Ticket,
+                           UnansweredReview)
 from bot.db.types import utcnow
 from bot.i18n import LANGUAGES, t
 from bot.insights.periods import KINDS, PeriodError, day_bounds, parse_period
@@ -197,6 +198,8 @@ def test_self_service(url):
 
 def test_hot_spots(url):
     build_week(url)
+    with session_scope(url) as session:
+        session.add(UnansweredReview(normalized="points please", decision="dismissed", decided_by="olivia"))
     result = section(url, "hot_spots")
     assert figures(result) == {"addressed_messages": (9, 3), "unanswered_messages": (4, 1), "unanswered_texts": (3, 1)}
     assert rows(result, "top_intents") == [
@@ -205,10 +208,13 @@ def test_hot_spots(url):
     trend = rows(result, "intent_daily")
     assert len(trend) == 7 * 5 and trend[0] == ["2026-03-16", "check_points", 0]
     assert ["2026-03-17", "check_points", 1] in trend and ["2026-03-22", "greet", 1] in trend
-    assert rows(result, "top_unanswered") == [
-        ["where is the shop", 2, 1, "2026-03-17 11:00", "2026-03-18 12:00", 2, "Group One; Group Two"],
-        ["hiya", 1, 0, "2026-03-22 23:30", "2026-03-22 23:30", 0, ""],
-        ["points please", 1, 0, "2026-03-21 12:00", "2026-03-21 12:00", 0, ""]]
+    top = rows(result, "top_unanswered")
+    assert [row[:-1] for row in top] == [
+        ["where is the shop", 2, 1, "2026-03-17 11:00", "2026-03-18 12:00", 2, "Group One; Group Two", None],
+        ["hiya", 1, 0, "2026-03-22 23:30", "2026-03-22 23:30", 0, "", None],
+        ["points please", 1, 0, "2026-03-21 12:00", "2026-03-21 12:00", 0, "", "dismissed"]]
+    with session_scope(url) as session:  # the newest message of each in the week (u3 asked first, u4 last)
+        assert [session.get(MessageRecord, row[-1]).user_id for row in top] == ["u4", "u11", "u10"]
     rising = rows(result, "rising_topics")
     assert rising[:4] == [["intent", "check_points", 2, 1, 1, 100.0], ["intent", "greet", 2, 1, 1, 100.0],
                           ["intent", "nlu_fallback", 2, 1, 1, 100.0], ["text", "where is the shop", 2, 1, 1, 100.0]]
@@ -335,6 +341,43 @@ def test_local_days_across_the_clock_changes(url):
     result = section(url, "self_service", {"period": "day", "date": "2026-03-08"}, now=now)
     assert result["period"]["previous_from"] == result["period"]["previous_to"] == "2026-03-07"
     assert figures(result)["addressed_messages"] == (2, 1)
+
+
+def test_tickets_across_the_clock_changes_count_on_their_local_days(url):
+    """People figures on DST days: a ticket is counted on the local day it was opened or
+    resolved in, and its resolution time is real time, not the clock's difference."""
+    with session_scope(url) as session:
+        # opened Sat 7 Mar 23:30 EST, resolved Sun 8 Mar 03:30 EDT: 3 h (the clocks say 4)
+        ticket(session, local("2026-03-07", "23:30"), "d1", "customer_request", "general", None, "general",
+               resolved=local("2026-03-08", "03:30"))
+        # opened Sun 8 Mar 23:30 EDT (9 Mar in UTC), resolved Mon 00:30 EDT: 1 h
+        ticket(session, local("2026-03-08", "23:30"), "d2", "customer_request", "general", None, "general",
+               resolved=local("2026-03-09", "00:30"))
+        # opened Sat 31 Oct 23:00 EDT, resolved Sun 1 Nov 01:30 EST (the second 01:30): 3.5 h
+        ticket(session, datetime(2026, 11, 1, 3, 0, tzinfo=timezone.utc), "d3", "customer_request", "general", None,
+               "general", resolved=datetime(2026, 11, 1, 6, 30, tzinfo=timezone.utc))
+        # opened Sun 1 Nov 22:00 EST, resolved 23:30 EST (both 2 Nov in UTC): 1.5 h
+        ticket(session, local("2026-11-01", "22:00"), "d4", "customer_request", "general", None, "general",
+               resolved=local("2026-11-01", "23:30"))
+    now = datetime(2026, 11, 20, 12, tzinfo=timezone.utc)
+
+    def people_on(day: str) -> Dict[str, tuple]:
+        return figures(section(url, "people", {"period": "day", "date": day}, now=now))
+
+    spring = people_on("2026-03-08")
+    assert (spring["tickets_opened"], spring["tickets_resolved"]) == ((1, 1), (1, 0))
+    assert spring["resolution_median"] == (10800, None)
+    monday = people_on("2026-03-09")
+    assert (monday["tickets_opened"], monday["tickets_resolved"], monday["resolution_median"]) == (
+        (0, 1), (1, 1), (3600, 10800))
+    autumn = people_on("2026-11-01")
+    assert (autumn["tickets_opened"], autumn["tickets_resolved"]) == ((1, 1), (2, 0))
+    assert (autumn["resolution_median"], autumn["resolution_p90"]) == ((9000, None), (12600, None))
+    assert people_on("2026-11-02")["tickets_resolved"] == (0, 2)
+    week = section(url, "people", {"period": "week", "date": "2026-11-01"}, now=now)  # Mon 26 Oct - Sun 1 Nov
+    assert points(week, "tickets_resolved") == {**{f"2026-10-{d}": 0 for d in range(26, 32)}, "2026-11-01": 2}
+    assert points(week, "tickets_opened") == {**{f"2026-10-{d}": 0 for d in range(26, 31)}, "2026-10-31": 1,
+                                              "2026-11-01": 1}
 
 
 def test_today_is_read_from_the_raw_rows_up_to_the_minute(db_url):

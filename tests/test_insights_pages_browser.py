@@ -1,8 +1,10 @@
 """The insights pages in a real headless Chromium, on a small known dataset written straight
 into the servers' database: an operator reads every section in Chinese and in English
 (figures, charts and tables the same as compute()'s, CSV links that download the rows of
-their table, no label left untranslated), switches the period; a team lead reads the
-people section in the agent console and a plain agent is turned away."""
+their table or the days of their series, no label left untranslated), switches the period,
+follows a hot spot to its inbox group and its conversation; a team lead reads the people
+section of their own teams in the agent console, narrows it to one, and a plain agent is
+turned away."""
 import csv
 import io
 import os
@@ -22,14 +24,17 @@ from bot.db.models import Agent, MessageRecord, Team, Ticket
 from bot.db.types import utcnow
 from bot.insights.dashboard import value_text
 from bot.insights.periods import local_today, parse_period
+from bot.insights.recording import normalize
+from bot.insights.scope import EVERY_TEAM, scope_for
 from bot.insights.sections import SECTIONS, compute
 from bot.settings import PROJECT_ROOT, get_settings
 from tests.browser import chromium_page
-from tests.e2e import operator_api, seeded_database
+from tests.e2e import operator_api, post_event, private_message, seeded_database
 from tests.test_operator_console import operator_servers, operator_token  # noqa: F401 (a fixture)
 
 PASSWORD = "demo-agent-pass"
 SCORES = (5, 4, 5, 2)
+QUESTION = "the purple giraffe plays chess, call me on 13812345678"  # the bot falls back
 
 
 # --- the dataset -----------------------------------------------------------------------------
@@ -72,15 +77,23 @@ def seed_dataset(database: str) -> None:
 @pytest.fixture(scope="module")
 def servers(operator_servers):  # noqa: F811
     seed_dataset(operator_servers.env["DATABASE_URL"])
+    status, body = post_event(operator_servers, private_message(QUESTION, f"hot_{uuid.uuid4().hex[:8]}"))
+    assert status == 200, body
     return operator_servers
 
 
-def computed(servers, section: str, **params) -> dict:
+def computed(servers, section: str, viewer: str = None, team: str = None, **params) -> dict:
+    """compute()'s answer for the page's default period (this month), as `viewer` sees it
+    (their teams, or `team`): every team when nobody is named."""
     settings = get_settings()
     zone = settings.default_timezone
     period = parse_period({"period": "month", **params}, local_today(utcnow(), zone), zone)
     with session_scope(servers.env["DATABASE_URL"]) as session:
-        return compute(session, section, period, settings)
+        scope = EVERY_TEAM
+        if viewer:
+            scope = scope_for(session, session.execute(select(Agent).where(Agent.username == viewer)).scalar_one(),
+                              team)
+        return compute(session, section, period, settings, scope=scope)
 
 
 # --- reading the page -------------------------------------------------------------------------
@@ -96,6 +109,13 @@ def log_in(page, servers, console: str, username: str, language: str) -> None:
 def shown_figures(page) -> dict:
     return dict(page.eval_on_selector_all(".card.figure", "cards => cards.map(c => [c.dataset.key, "
                                                           "c.querySelector('.value').textContent])"))
+
+
+def shown_series(page) -> dict:
+    """{series key: rows of the raw values behind the cells of the table under its chart}."""
+    return dict(page.eval_on_selector_all(".block.series", """blocks => blocks.map(b => [b.dataset.key,
+        [...b.querySelectorAll('table.series-table tbody tr:not(.empty)')].map(
+            tr => [...tr.querySelectorAll('td')].map(td => td.dataset.value))])"""))
 
 
 def shown_tables(page) -> dict:
@@ -121,6 +141,7 @@ def check_section(page, result: dict, language: str) -> None:
     assert shown_tables(page) == {t["key"]: [[raw(cell) for cell in row] for row in t["rows"]]
                                   for t in result["tables"]}
     assert page.locator(".table-block a.csv").count() == len(result["tables"])
+    assert page.locator(".block.series a.csv").count() == len(result["series"])
 
 
 def check_translated(page) -> None:
@@ -132,14 +153,16 @@ def check_translated(page) -> None:
 
 
 def check_csv_links(page, result: dict) -> None:
-    """Each table's CSV link downloads the table's rows (in the same order)."""
-    tables = shown_tables(page)
-    for table in result["tables"]:
-        href = page.locator(f'.table-block[data-key="{table["key"]}"] a.csv').get_attribute("href")
-        reply = page.request.get(urljoin(page.url, href))
-        assert reply.status == 200 and "text/csv" in reply.headers["content-type"], href
-        rows = list(csv.reader(io.StringIO(reply.text().lstrip("\ufeff"))))
-        assert rows[1:] == tables[table["key"]], table["key"]
+    """Each table's CSV link downloads the table's rows (in the same order), and each daily
+    series' the rows of the table under its chart (its days beside the previous period's)."""
+    tables, series = shown_tables(page), shown_series(page)
+    for kind, found in (("table-block", tables), ("block.series", series)):
+        for item in result["tables" if kind == "table-block" else "series"]:
+            href = page.locator(f'.{kind}[data-key="{item["key"]}"] a.csv').get_attribute("href")
+            reply = page.request.get(urljoin(page.url, href))
+            assert reply.status == 200 and "text/csv" in reply.headers["content-type"], href
+            rows = list(csv.reader(io.StringIO(reply.text().lstrip("\ufeff"))))
+            assert rows[1:] == found[item["key"]], (kind, item["key"])
 
 
 # --- operators ------------------------------------------------------------------------------------
@@ -181,6 +204,43 @@ def test_the_seeded_tickets_are_what_the_people_section_shows(servers):
         check_csv_links(page, result)
         page.click('.series[data-key="tickets_opened"] details summary')
         expect(page.locator('.series[data-key="tickets_opened"] table.series-table')).to_be_visible()
+
+        page.select_option("#period-team", "orders")  # an operator may look at any one team
+        page.click("#period-show")
+        expect(page.locator("#teams-shown")).to_have_attribute("data-teams", "orders")
+        orders = computed(servers, "people", viewer="olivia", team="orders")
+        assert orders["figures"][0]["value"] == 0  # the seeded tickets are the general team's
+        check_section(page, orders, "en")
+        check_csv_links(page, orders)
+
+
+def test_a_hot_spot_opens_its_inbox_group_and_its_conversation(servers):
+    """The top unanswered table links each question to its group in the Unanswered tab and
+    its newest message to the conversation it was asked in."""
+    key = normalize(QUESTION)
+    with chromium_page() as page:
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        log_in(page, servers, "operator", "olivia", "en")
+        hot_spots = f"{servers.rasa_url}/operator/insights?section=hot_spots&period=today&lang=en"
+        page.goto(hot_spots)
+        row = page.locator('.table-block[data-key="top_unanswered"] tbody tr').filter(
+            has=page.locator(f'td[data-value="{key}"]'))
+        expect(row.locator("a.open-sample_record")).to_have_text("Open the conversation")
+        row.locator("a.open-sample_record").click()
+        expect(page).to_have_url(re.compile(r"/operator/\?record=\d+#conversations$"))
+        asked = page.locator("#transcript .line[data-who=customer]").first
+        expect(asked).to_contain_text("the purple giraffe plays chess, call me on •••••••••••")
+        expect(asked.locator(".nlu")).to_contain_text("nlu_fallback")
+        expect(page.locator("#transcript .line[data-who=bot]").first).to_be_visible()
+
+        page.goto(hot_spots)
+        row.locator("a.open-text").click()
+        expect(page).to_have_url(re.compile(r"inbox_status=open.*#unanswered$"))
+        expect(page.locator(f"#inbox-list .item.selected[data-normalized='{key}']")).to_be_visible()
+        expect(page.locator("#unanswered-detail h2")).to_contain_text("the purple giraffe plays chess")
+        expect(page.locator("#inbox-samples .open-conversation")).to_have_count(1)
+        assert not errors, errors
 
 
 def test_switching_the_period(servers):
@@ -239,11 +299,27 @@ def test_a_team_lead_reads_the_people_section_in_the_agent_console(servers, lang
         page.goto(f"{servers.rasa_url}/agent/insights?lang={language}")
         expect(page.locator("h1")).to_have_text("团队数据" if language == "zh" else "Team insights")
         expect(page.locator("#sections")).to_have_count(0)  # the people section only
-        result = computed(servers, "people")
+        result = computed(servers, "people", viewer="lily")  # her teams: after-sales and general
+        assert result["teams"] == ["after_sales", "general"]
+        assert [row[0] for row in result["tables"][1]["rows"]] == ["after_sales", "general"]
         check_section(page, result, language)
+        expect(page.locator("#teams-shown")).to_have_attribute("data-teams", "after_sales,general")
         check_translated(page)
         check_csv_links(page, result)
         assert "/agent/api/insights/people" in page.locator("#json-link").get_attribute("href")
+
+        page.select_option("#period-team", "general")  # one of her teams
+        page.click("#period-show")
+        expect(page).to_have_url(re.compile(r"team=general"))
+        narrowed = computed(servers, "people", viewer="lily", team="general")
+        check_section(page, narrowed, language)
+        check_csv_links(page, narrowed)
+        assert "team=general" in page.locator("#json-link").get_attribute("href")
+        reply = page.goto(f"{servers.rasa_url}/agent/insights?team=orders&lang={language}")  # Tom's, not hers
+        assert reply.status == 403
+        expect(page.locator("#team-error")).to_be_visible()
+        check_translated(page)
+
         page.goto(f"{servers.rasa_url}/agent/insights?section=self_service&lang={language}")
         assert shown_tables(page).keys() == {t["key"] for t in result["tables"]}, "no other section"
         assert not errors, errors

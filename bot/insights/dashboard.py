@@ -18,6 +18,9 @@ from bot.i18n.formatting import format_date
 from bot.insights.charts import bar_chart, distribution_chart, line_chart, multi_line_chart, number_text
 
 Link = Callable[[str], str]  # table key -> the URL of its CSV
+# (table key, column, the row by column) -> (URL, link text or None for the cell's own), or
+# None: a cell that opens something elsewhere (a hot spot's inbox group, its conversation)
+CellLink = Callable[[str, str, Dict[str, Any]], Optional[Tuple[str, Optional[str]]]]
 Units = Dict[str, str]  # column or series key -> unit, from the section's figures of that key
 DISTRIBUTION_COLUMNS = ("score",)  # a first column of these: a 1-5 distribution, in its order
 LABEL_COLUMNS = ("title", "name", "topic", "text")  # what a bar is labelled with, before the first column
@@ -25,7 +28,7 @@ UNIT_SUFFIXES = (("_seconds", "seconds"), ("_rate", "percent"), ("percent", "per
                  ("_median", "seconds"), ("_p90", "seconds"), ("_average", "score"))
 # Values shown by their label (the CSV keeps the value): column -> catalog key prefix.
 VALUE_LABELS = {"category": "queue.category.", "reason": "console.reason_", "kind": "insights_ui.kind.",
-                "member_tier": "tier."}
+                "decision": "insights_ui.decision.", "member_tier": "tier."}
 LANGUAGE_NAMES = {"zh": "中文", "en": "English"}
 LONG_TABLE = 12  # rows; a longer table is folded under its chart
 
@@ -135,16 +138,20 @@ def period_text(period: Dict[str, str], language: str) -> Tuple[str, str]:
 # --- HTML ---------------------------------------------------------------------------------------------
 
 def dashboard_html(result: Dict[str, Any], language: str, csv_link: Link,
-                   previous: Optional[Dict[str, Any]] = None) -> str:
+                   previous: Optional[Dict[str, Any]] = None, series_csv_link: Optional[Link] = None,
+                   cell_link: Optional[CellLink] = None) -> str:
     """The figures, charts and tables of one computed section; `previous` is the same
-    section computed for the previous period, whose series are drawn dashed."""
+    section computed for the previous period, whose series are drawn dashed; each series'
+    table links to its CSV (`series_csv_link`: series key -> URL); `cell_link` turns
+    cells into links."""
     units = {figure["key"]: figure.get("unit", "count") for figure in result.get("figures", [])}
     earlier = {series["key"]: series for series in (previous or {}).get("series", [])}
     charts = [series_html(series, earlier.get(series["key"]), result["period"], units.get(series["key"], "count"),
-                          language) for series in result.get("series", [])]
+                          language, series_csv_link) for series in result.get("series", [])]
     parts = [figures_html(result.get("figures", []), language),
              '<div class="series-grid">' + "".join(charts) + "</div>"]
-    parts += [table_html(table, result["period"], language, csv_link, units) for table in result.get("tables", [])]
+    parts += [table_html(table, result["period"], language, csv_link, units, cell_link)
+              for table in result.get("tables", [])]
     return "\n".join(parts)
 
 
@@ -167,9 +174,9 @@ def figure_card(figure: Dict[str, Any], language: str) -> str:
 
 
 def series_html(series: Dict[str, Any], previous: Optional[Dict[str, Any]], period: Dict[str, str], unit: str,
-                language: str) -> str:
+                language: str, csv_link: Optional[Link] = None) -> str:
     """A daily chart, the previous period dashed, and the same numbers as a table (folded
-    away: the chart is what people look at)."""
+    away: the chart is what people look at) with the link to them as CSV."""
     title = text(language, "insights.series." + series["key"])
     points = [(point["day"], point.get("value")) for point in series.get("points", [])]
     earlier = [(point["day"], point.get("value")) for point in (previous or {}).get("points", [])]
@@ -177,11 +184,12 @@ def series_html(series: Dict[str, Any], previous: Optional[Dict[str, Any]], peri
     chart = line_chart(points, title, first_day=period["from"], day_count=len(days), previous=earlier,
                        previous_first_day=period["previous_from"], fmt=formatter(unit, language),
                        day_label=lambda day: day_text(day, language), empty_text=ui(language, "no_data"))
-    previous_days = _days(period["previous_from"], period["previous_to"]) if previous else []
-    numbers = series_table(days, dict(points), previous_days, dict(earlier), unit, language)
+    numbers = series_table(series_rows(series, previous, period), previous is not None, unit, language)
+    csv = (f'<p class="table-links"><a class="csv" href="{_attr(csv_link(series["key"]))}" download>'
+           f'{escape(ui(language, "csv"))}</a></p>' if csv_link else "")
     return (f'<section class="block series" data-key="{_attr(series["key"])}"><h3>{escape(title)}</h3>'
             f'<div class="chart-box">{chart}</div>{_legend(earlier, language)}'
-            f'<details><summary>{escape(ui(language, "show_table"))}</summary>{numbers}</details></section>')
+            f'<details><summary>{escape(ui(language, "show_table"))}</summary>{numbers}</details>{csv}</section>')
 
 
 def _days(first: str, last: str) -> List[str]:
@@ -196,32 +204,45 @@ def _legend(previous: Sequence[Any], language: str) -> str:
             f'<span class="key previous"></span>{escape(ui(language, "previous_period"))}</p>')
 
 
-def series_table(days: List[str], values: Dict[str, Any], previous_days: List[str], previous: Dict[str, Any],
-                 unit: str, language: str) -> str:
-    """Every day of the period with its value and, beside it, the same day of the
-    previous period (the day it was, since months differ in length)."""
-    headers = [ui(language, "day"), ui(language, "this_period")]
-    if previous_days:
-        headers += [ui(language, "previous_day"), ui(language, "previous_period")]
+def series_rows(series: Dict[str, Any], previous: Optional[Dict[str, Any]], period: Dict[str, str]) -> List[List]:
+    """[day, value] for every day of the period (None: no value, as a rate of nothing), and
+    with `previous`, beside it the same day of the previous period (the day it was, since
+    months differ in length) and its value. The page's table and the series' CSV."""
+    values = {point["day"]: point.get("value") for point in series.get("points", [])}
+    days = _days(period["from"], period["to"])
+    if previous is None:
+        return [[day, values.get(day)] for day in days]
+    earlier = {point["day"]: point.get("value") for point in previous.get("points", [])}
+    previous_days = _days(period["previous_from"], period["previous_to"])
     rows = []
     for index, day in enumerate(days):
-        cells = [_td(day, day), _td(value_text(values.get(day), unit, language), values.get(day), numeric=True)]
-        if previous_days:
-            earlier = previous_days[index] if index < len(previous_days) else None
-            cells += [_td(earlier or "–", earlier),
-                      _td(value_text(previous.get(earlier), unit, language), previous.get(earlier), numeric=True)]
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    return _table("series-table", headers, rows, language)
+        before = previous_days[index] if index < len(previous_days) else None
+        rows.append([day, values.get(day), before, earlier.get(before)])
+    return rows
 
 
-def table_html(table: Dict[str, Any], period: Dict[str, str], language: str, csv_link: Link, units: Units) -> str:
+def series_table(rows: List[List], with_previous: bool, unit: str, language: str) -> str:
+    headers = [ui(language, "day"), ui(language, "this_period")]
+    if with_previous:
+        headers += [ui(language, "previous_day"), ui(language, "previous_period")]
+    body = []
+    for row in rows:
+        cells = [_td(row[0], row[0]), _td(value_text(row[1], unit, language), row[1], numeric=True)]
+        if with_previous:
+            cells += [_td(row[2] or "–", row[2]), _td(value_text(row[3], unit, language), row[3], numeric=True)]
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return _table("series-table", headers, body, language)
+
+
+def table_html(table: Dict[str, Any], period: Dict[str, str], language: str, csv_link: Link, units: Units,
+               cell_link: Optional[CellLink] = None) -> str:
     """The table under its chart, folded away when it is long (the chart says it at a
     glance), with the link to the same rows as CSV."""
     key, columns, rows = table["key"], list(table.get("columns", [])), table.get("rows", [])
     title = text(language, "insights.table." + key)
     headers = [text(language, "insights.column." + column) for column in columns]
-    body = ["<tr>" + "".join(_td(cell_text(cell, column, language, units), cell, _is_number(cell))
-                             for cell, column in zip(row, columns)) + "</tr>" for row in rows]
+    body = ["<tr>" + "".join(_cell(key, row, column, language, units, cell_link) for column in columns) + "</tr>"
+            for row in ({column: cell for column, cell in zip(columns, values)} for values in rows)]
     numbers = _table("data-table", headers, body, language)
     if len(rows) > LONG_TABLE:
         numbers = f'<details><summary>{escape(ui(language, "show_rows", count=len(rows)))}</summary>{numbers}</details>'
@@ -275,6 +296,21 @@ def _bar_label(row: List[Any], columns: List[str], language: str, units: Units) 
         if row[index] not in (None, ""):
             return cell_text(row[index], columns[index], language, units)
     return "–"
+
+
+def _cell(table_key: str, row: Dict[str, Any], column: str, language: str, units: Units,
+          cell_link: Optional[CellLink]) -> str:
+    """A cell: its value written for people (the raw value in data-value), as a link when
+    `cell_link` has one for it."""
+    value = row[column]
+    shown = cell_text(value, column, language, units)
+    link = cell_link(table_key, column, row) if cell_link else None
+    if link is None:
+        return _td(shown, value, _is_number(value))
+    href, label = link
+    css = ' class="num"' if _is_number(value) else ""
+    return (f'<td{css} data-value="{_attr(_raw(value))}"><a class="open-{_attr(column)}" href="{_attr(href)}">'
+            f'{escape(label or shown)}</a></td>')
 
 
 def _is_number(value: Any) -> bool:

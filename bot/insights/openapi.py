@@ -8,7 +8,9 @@ from typing import Any, Dict, List
 from bot.console.openapi_parts import Schema, array, error, nullable, obj, ok, operation, ref
 from bot.insights.contract import UNITS
 from bot.insights.periods import KINDS, MAX_DAYS
-from bot.insights.sections import SECTIONS, TABLES
+from bot.insights.export import SERIES_COLUMNS
+from bot.insights.scope import MAX_KEY
+from bot.insights.sections import SECTIONS, SERIES, TABLES
 
 DAY = {"type": "string", "format": "date", "example": "2026-11-23"}
 KEY = {"type": "string", "pattern": "^[a-z0-9_]+$", "description": "a stable identifier; the pages label it "
@@ -28,7 +30,10 @@ INSIGHTS: Schema = obj({
         "a point per day of the period (a rate leaves out the days with nothing to divide by)"))})),
     "tables": array(obj({"key": KEY, "columns": array(KEY), "rows": array(array(
         {"description": "a number, a text or null, in the order of `columns`"}))})),
-})
+    "teams": nullable(array({"type": "string"}, description=(
+        "people section only: the keys of the teams whose tickets and agents are counted (a team lead's own "
+        "teams, or the one asked for with `team`); null: every team"))),
+}, required=["section", "period", "figures", "series", "tables"])
 SCHEMAS: Dict[str, Schema] = {"Insights": INSIGHTS}
 
 PERIOD_PARAMETERS: List[Schema] = [
@@ -39,13 +44,21 @@ PERIOD_PARAMETERS: List[Schema] = [
     {"name": "from", "in": "query", "description": "YYYY-MM-DD (custom), from 2000-01-01", "schema": DAY},
     {"name": "to", "in": "query", "description": "YYYY-MM-DD (custom, inclusive)", "schema": DAY},
 ]
+TEAM_PARAMETER: Schema = {
+    "name": "team", "in": "query", "description": "people section only (other sections refuse it): one team's key; "
+    "a team lead sees their own teams by default and may ask for one of them", "schema": {
+        "type": "string", "maxLength": MAX_KEY}}
 SECTION_PARAMETER: Schema = {"name": "section", "in": "path", "required": True, "schema": {
     "type": "string", "enum": list(SECTIONS)}}
 TABLE_PARAMETER: Schema = {"name": "table", "in": "path", "required": True, "description": "a table of the "
                            "section: " + "; ".join(f"{name}: {', '.join(keys)}" for name, keys in TABLES.items()),
                            "schema": {"type": "string", "enum": sorted({key for keys in TABLES.values()
                                                                         for key in keys})}}
-BAD_PERIOD = error("a period parameter is wrong: `field` names it")
+SERIES_PARAMETER: Schema = {"name": "series", "in": "path", "required": True, "description": "a daily series of "
+                            "the section: " + "; ".join(f"{name}: {', '.join(keys)}" for name, keys in SERIES.items()),
+                            "schema": {"type": "string", "enum": sorted({key for keys in SERIES.values()
+                                                                         for key in keys})}}
+BAD_PERIOD = error("a period parameter or the team is wrong: `field` names it")
 NO_SUCH = {"description": "no such section, or no such table in it", "content": {
     "application/json": {"schema": {"anyOf": [ref("Error"), ref("FrameworkError")]}},
     "text/html": {"schema": {"type": "string"}}}}
@@ -53,6 +66,9 @@ CSV = {"description": "the table as CSV: UTF-8 with a byte-order mark (Excel), t
        "headers": {"Content-Disposition": {"required": True, "schema": {"type": "string"},
                                            "description": "attachment; filename=\"insights-...csv\""}},
        "content": {"text/csv": {"schema": {"type": "string"}}}}
+SERIES_CSV = {**CSV, "description": "the series as CSV (UTF-8 with a byte-order mark): " + ", ".join(SERIES_COLUMNS)
+              + ": every day of the period and its value, beside the same day of the previous period and its "
+              "value (empty: no value, e.g. a rate of a day with nothing to divide by)"}
 
 SECTION_SUMMARY = ("One insights section for a period and the period before it (the brand's time zone): "
                    + ", ".join(SECTIONS))
@@ -60,17 +76,22 @@ SECTION_SUMMARY = ("One insights section for a period and the period before it (
 PATHS: Dict[str, Any] = {
     "/operator/api/insights/{section}": {"get": operation(
         SECTION_SUMMARY, {200: ok("figures, daily series and tables", ref("Insights")), 400: BAD_PERIOD,
-                          404: NO_SUCH}, params=[SECTION_PARAMETER, *PERIOD_PARAMETERS])},
+                          404: NO_SUCH}, params=[SECTION_PARAMETER, *PERIOD_PARAMETERS, TEAM_PARAMETER])},
     "/operator/api/insights/{section}/{table}.csv": {"get": operation(
         "One table of an insights section as CSV", {200: CSV, 400: BAD_PERIOD, 404: NO_SUCH},
-        params=[SECTION_PARAMETER, TABLE_PARAMETER, *PERIOD_PARAMETERS])},
+        params=[SECTION_PARAMETER, TABLE_PARAMETER, *PERIOD_PARAMETERS, TEAM_PARAMETER])},
+    "/operator/api/insights/{section}/series/{series}.csv": {"get": operation(
+        "One daily series of an insights section as CSV, beside the previous period (the table under its chart)",
+        {200: SERIES_CSV, 400: BAD_PERIOD, 404: NO_SUCH},
+        params=[SECTION_PARAMETER, SERIES_PARAMETER, *PERIOD_PARAMETERS, TEAM_PARAMETER])},
 }
 
 AGENT_PATHS: Dict[str, Any] = {
     "/agent/api/insights/people": {"get": operation(
         "The people section of the insights (tickets, response and resolution times, SLA, satisfaction per "
-        "agent and team): team leads only", {
+        "agent and team) of the team lead's own teams (every team for a lead in none): team leads only", {
             200: ok("figures, daily series and tables", ref("Insights")), 400: BAD_PERIOD,
-            403: error("not a team lead (or a cross-site request authenticated by the cookie)")},
-        params=PERIOD_PARAMETERS)},
+            403: error("not a team lead, a team that is not the lead's (`field`: team), or a cross-site request "
+                       "authenticated by the cookie")},
+        params=[*PERIOD_PARAMETERS, TEAM_PARAMETER])},
 }

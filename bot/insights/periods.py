@@ -83,6 +83,11 @@ def with_previous(kind: str, first: date, last: date, zone: str) -> Period:
     return Period(kind, first, last, previous_last - timedelta(days=length - 1), previous_last, zone)
 
 
+def previous_period(period: Period) -> Period:
+    """The period before, as a period of its own (the pages draw its series dashed)."""
+    return with_previous(period.kind, period.previous_first, period.previous_last, period.timezone)
+
+
 def parse_period(params: Mapping[str, Optional[str]], today: date, zone: str) -> Period:
     """The period asked for by the query parameters `period`, `date`, `from`, `to`
     (PeriodError naming the parameter otherwise)."""

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from bot.db.types import utcnow
 from bot.insights.periods import Period
 from bot.insights.reader import DailyReader
+from bot.insights.scope import EVERY_TEAM, TeamScope
 from bot.insights.sections_community import community, lookups
 from bot.insights.sections_messages import hot_spots, self_service
 from bot.insights.sections_people import people
@@ -35,19 +36,31 @@ TABLES: Dict[str, tuple] = {
     "lookups": ("by_kind",),
     "rewards": ("top_rewards", "redemptions_by_tier"),
 }
+# The daily series each section answers with (each has a CSV of its own, as on the page).
+SERIES: Dict[str, tuple] = {
+    "self_service": ("addressed_messages", "self_service_rate", "fallback_rate", "handoff_rate"),
+    "hot_spots": ("addressed_messages", "unanswered_messages"),
+    "people": ("tickets_opened", "tickets_resolved", "sla_breaches"),
+    "community": ("group_messages", "members_joined", "active_groups"),
+    "lookups": ("points_lookups", "order_lookups", "link_success_rate"),
+    "rewards": ("redemptions", "points_spent", "redemptions_cancelled"),
+}
 _FROM_DAILY: Dict[str, Callable[[Session, DailyReader, Period], Dict[str, Any]]] = {
     "self_service": self_service, "hot_spots": hot_spots, "community": community, "lookups": lookups,
     "rewards": rewards}
 
 
 def compute(session: Session, section: str, period: Period, settings: Settings,
-            now: Optional[datetime] = None) -> Dict[str, Any]:
-    """One section's figures for `period` and the period before it."""
+            now: Optional[datetime] = None, scope: TeamScope = EVERY_TEAM) -> Dict[str, Any]:
+    """One section's figures for `period` and the period before it; the people section
+    for the teams of `scope` only, which it names (`teams`: their keys, null for all)."""
     if section not in SECTIONS:
         raise KeyError(section)
     zone = settings.default_timezone
     if section == "people":
-        return people(session, period, zone)
-    reader = DailyReader(session, zone, now or utcnow())
+        result = people(session, period, zone, scope.team_ids)
+        result["teams"] = list(scope.keys) if scope.keys is not None else None
+        return result
+    reader = DailyReader(session, zone, now or utcnow(), settings.retention_days)
     reader.prepare(period)
     return _FROM_DAILY[section](session, reader, period)

@@ -6,7 +6,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.db.models import CommunityGroup, MessageRecord
+from bot.db.models import CommunityGroup, MessageRecord, UnansweredReview
 from bot.insights.contract import (answer, change_percent, figure, group_parts, local_minute, percent, series,
                                    table)
 from bot.insights.daily import BREAKDOWNS
@@ -149,19 +149,45 @@ def _intent_daily(reader: DailyReader, period: Period, now) -> Dict[str, Any]:
 
 
 def _top_unanswered(session: Session, reader: DailyReader, period: Period, now, before) -> Dict[str, Any]:
+    """The most frequent unanswered texts, where they were asked, what the operators decided
+    about them in the unanswered inbox (None: nothing yet), and the newest message of each
+    in the period (`sample_record`: the conversation viewer opens its conversation)."""
     top = _ranked(now["unanswered.text"], TOP_TEXTS)
     seen = reader.totals(["unanswered_first.text", "unanswered_last.text"], period.first, period.last, dimensions=top)
     groups = _groups_of_texts(session, top, period, reader.zone)
     titles = group_titles(session, [key for found in groups.values() for key, _ in found])
+    decisions, samples = _decisions(session, top), _newest_records(session, top, period, reader.zone)
     rows = []
     for text in top:
         found = groups.get(text, [])
         rows.append([text, now["unanswered.text"][text], before["unanswered.text"].get(text, 0),
                      local_minute(seen["unanswered_first.text"].get(text), reader.zone),
                      local_minute(seen["unanswered_last.text"].get(text), reader.zone), len(found),
-                     "; ".join(titles.get(key) or key for key, _ in found)])
+                     "; ".join(titles.get(key) or key for key, _ in found), decisions.get(text), samples.get(text)])
     return table("top_unanswered", ["text", "messages", "previous", "first_seen", "last_seen", "group_count",
-                                    "groups"], rows)
+                                    "groups", "decision", "sample_record"], rows)
+
+
+def _decisions(session: Session, texts: List[str]) -> Dict[str, str]:
+    """added | out_of_scope | dismissed, per text an operator decided about."""
+    if not texts:
+        return {}
+    return dict(session.execute(select(UnansweredReview.normalized, UnansweredReview.decision)
+                                .where(UnansweredReview.normalized.in_(texts))).all())
+
+
+def _newest_records(session: Session, texts: List[str], period: Period, zone: str) -> Dict[str, int]:
+    """The id of each text's newest message in the period: one probe of the unanswered
+    index per text (texts older than RETENTION_DAYS have none: their keys are cleared)."""
+    start, end = day_bounds(period.first, zone)[0], day_bounds(period.last, zone)[1]
+    found = {}
+    for text in texts:
+        record = session.execute(select(MessageRecord.id).where(
+            MessageRecord.normalized == text, MessageRecord.at >= start, MessageRecord.at < end)
+            .order_by(MessageRecord.at.desc(), MessageRecord.id.desc()).limit(1)).scalar()
+        if record is not None:
+            found[text] = record
+    return found
 
 
 def _groups_of_texts(session: Session, texts: List[str], period: Period, zone: str) -> Dict[str, List]:

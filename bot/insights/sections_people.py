@@ -9,18 +9,22 @@ there are few of them (20,000 a year read in well under a second).
 Which tickets count where: opened and first response by when the ticket was opened;
 resolution time by when it was resolved; breaches by when the SLA passed; ratings by
 when they were given. Per agent means the ticket's assignee, per team its team.
+
+Narrowed to some teams (`team_ids`, bot/insights/scope.py: a team lead's), only the tickets
+of those teams count, and the agents listed are those teams' and any other who had such
+tickets in the period (an agent in no team serves every team).
 """
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from bot.db.models import Agent, Team, Ticket
+from bot.db.models import Agent, AgentTeam, Team, Ticket
 from bot.insights.contract import answer, average, figure, median, percentile_90, series, table
 from bot.insights.daily import DayBins, naive
 from bot.insights.periods import Period, day_bounds
@@ -47,6 +51,7 @@ class TicketFigures:
 
 
 Bounds = Tuple[datetime, datetime]
+TeamIds = Optional[Sequence[int]]  # the teams counted (None: every team)
 
 
 def _slot(moment: Optional[datetime], current: Bounds, previous: Bounds) -> Optional[int]:
@@ -108,21 +113,26 @@ class Tally:
                 figures.scores.append(score)
 
 
-def _tickets(session: Session, start: datetime, end: datetime) -> List[Tuple]:
+def _of_teams(query, team_ids: TeamIds):
+    return query if team_ids is None else query.where(Ticket.team_id.in_(team_ids))
+
+
+def _tickets(session: Session, start: datetime, end: datetime, team_ids: TeamIds = None) -> List[Tuple]:
     """Every ticket with something to count between start and end, times as naive UTC
     (plain Core rows: 20,000 of them are read for a year and the year before)."""
     moments = (Ticket.created_at, Ticket.resolved_at, Ticket.sla_breached_at, Ticket.csat_answered_at)
-    return session.connection().execute(select(
+    return session.connection().execute(_of_teams(select(
         naive(Ticket.created_at), naive(Ticket.first_agent_reply_at), naive(Ticket.resolved_at),
         naive(Ticket.sla_breached_at), Ticket.csat_score, naive(Ticket.csat_answered_at), Ticket.assignee_id,
         Ticket.team_id,
-    ).where(or_(*[(moment >= start) & (moment < end) for moment in moments]))).all()
+    ).where(or_(*[(moment >= start) & (moment < end) for moment in moments])), team_ids)).all()
 
 
-def _waiting(session: Session) -> Tuple[int, Counter, Counter]:
+def _waiting(session: Session, team_ids: TeamIds = None) -> Tuple[int, Counter, Counter]:
     """Open tickets no agent has answered yet: in all, per assignee, per team."""
-    rows = session.execute(select(Ticket.assignee_id, Ticket.team_id, func.count()).where(
-        Ticket.status == "open", Ticket.first_agent_reply_at.is_(None)).group_by(Ticket.assignee_id, Ticket.team_id))
+    rows = session.execute(_of_teams(select(Ticket.assignee_id, Ticket.team_id, func.count()).where(
+        Ticket.status == "open", Ticket.first_agent_reply_at.is_(None)), team_ids).group_by(Ticket.assignee_id,
+                                                                                              Ticket.team_id))
     total, agents, teams = 0, Counter(), Counter()
     for assignee_id, team_id, number in rows:
         total += number
@@ -135,18 +145,19 @@ def _naive_bounds(first, last, zone: str) -> Bounds:
     return day_bounds(first, zone)[0].replace(tzinfo=None), day_bounds(last, zone)[1].replace(tzinfo=None)
 
 
-def people(session: Session, period: Period, zone: str) -> Dict[str, Any]:
+def people(session: Session, period: Period, zone: str, team_ids: TeamIds = None) -> Dict[str, Any]:
     current = _naive_bounds(period.first, period.last, zone)
     previous = _naive_bounds(period.previous_first, period.previous_last, zone)
     tally = Tally(DayBins(period.first, period.last, zone))
-    for ticket in _tickets(session, previous[0].replace(tzinfo=timezone.utc), current[1].replace(tzinfo=timezone.utc)):
+    for ticket in _tickets(session, previous[0].replace(tzinfo=timezone.utc), current[1].replace(tzinfo=timezone.utc),
+                           team_ids):
         tally.add(ticket, current, previous)
-    waiting, waiting_agents, waiting_teams = _waiting(session)
+    waiting, waiting_agents, waiting_teams = _waiting(session, team_ids)
     return answer("people", period, _figures(tally.now, tally.before, waiting),
                   [series(key, tally.daily[key], period) for key in SERIES],
-                  [_agent_table(session, tally.per_agent, waiting_agents),
-                   _team_table(session, tally.per_team, waiting_teams), _csat_table(tally.now, tally.before),
-                   label_table(session, period, zone)])
+                  [_agent_table(session, tally.per_agent, waiting_agents, team_ids),
+                   _team_table(session, tally.per_team, waiting_teams, team_ids), _csat_table(tally.now, tally.before),
+                   label_table(session, period, zone, team_ids)])
 
 
 def _figures(now: TicketFigures, before: TicketFigures, waiting: int) -> List[Dict[str, Any]]:
@@ -163,18 +174,25 @@ def _figures(now: TicketFigures, before: TicketFigures, waiting: int) -> List[Di
             figure("csat_responses", len(now.scores), len(before.scores))]
 
 
-def _agent_table(session: Session, per_agent: Dict[int, TicketFigures], waiting: Counter) -> Dict[str, Any]:
-    """Every active agent, and any other account that had tickets in the period."""
+def _agent_table(session: Session, per_agent: Dict[int, TicketFigures], waiting: Counter,
+                 team_ids: TeamIds = None) -> Dict[str, Any]:
+    """Every active agent (of the teams counted), and any other account that had tickets
+    in the period."""
+    listed = Agent.active.is_(True)
+    if team_ids is not None:
+        listed &= Agent.id.in_(select(AgentTeam.agent_id).where(AgentTeam.team_id.in_(team_ids)))
     agents = session.execute(select(Agent).where(
-        Agent.role == "agent", or_(Agent.active.is_(True), Agent.id.in_(list(per_agent) or [0])))
+        Agent.role == "agent", or_(listed, Agent.id.in_(list(per_agent) or [0])))
         .order_by(Agent.username)).scalars()
     rows = [[agent.username, agent.display_name, *per_agent.get(agent.id, TicketFigures()).row(waiting.get(agent.id, 0))]
             for agent in agents]
     return table("by_agent", ["agent", "name", *COLUMNS], rows)
 
 
-def _team_table(session: Session, per_team: Dict[int, TicketFigures], waiting: Counter) -> Dict[str, Any]:
-    teams = session.execute(select(Team).order_by(Team.key)).scalars()
+def _team_table(session: Session, per_team: Dict[int, TicketFigures], waiting: Counter,
+                team_ids: TeamIds = None) -> Dict[str, Any]:
+    query = select(Team).order_by(Team.key)
+    teams = session.execute(query if team_ids is None else query.where(Team.id.in_(team_ids))).scalars()
     rows = [[team.key, team.name, *per_team.get(team.id, TicketFigures()).row(waiting.get(team.id, 0))]
             for team in teams]
     return table("by_team", ["team", "name", *COLUMNS], rows)

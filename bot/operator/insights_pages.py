@@ -5,7 +5,8 @@ Drawn on the server from bot.insights.sections.compute, the same figures the JSO
 CSV API serve, so what a page shows and what its CSV links download cannot disagree; the
 only script is the period picker's. Both pages share the shell (insights.html) and the
 section renderer (bot/insights/dashboard.py); they differ in who may look, which
-sections they offer and where their API links point.
+sections they offer, where their API links point, whose teams the people section counts
+(a team lead's own, bot/insights/scope.py) and whether hot spots link into the console.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import asyncio
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
-from typing import Any, Dict, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 from urllib.parse import urlencode
 
 from sanic import Blueprint, response
@@ -25,9 +26,13 @@ from bot.db import session_scope
 from bot.db.types import utcnow
 from bot.handoff.agents import agent_for_token
 from bot.i18n import LANGUAGES
+from bot.i18n.formatting import format_date
 from bot.insights.dashboard import LANGUAGE_NAMES, dashboard_html, period_text, text, ui
-from bot.insights.export import csv_answer
-from bot.insights.periods import KINDS, Period, PeriodError, local_today, parse_period, with_previous
+from bot.insights.export import csv_answer, series_csv_answer
+from bot.insights.links import hot_spot_links
+from bot.insights.periods import KINDS, Period, PeriodError, local_today, parse_period, previous_period
+from bot.insights.rollup import kept_days
+from bot.insights.scope import EVERY_TEAM, ScopeError, TeamScope, scope_for
 from bot.insights.sections import SECTIONS, compute
 from bot.settings import Settings
 
@@ -66,25 +71,22 @@ def asked_section(request: Request, console: Console) -> str:
 
 def period_params(request: Request) -> Dict[str, str]:
     """The period parameters as sent, the kind defaulting to this month (the API's
-    default is today; the page's is what people open it for)."""
-    params = {name: request.args.get(name) or "" for name in ("period", "date", "from", "to")}
+    default is today; the page's is what people open it for), and the team asked for."""
+    params = {name: request.args.get(name) or "" for name in ("period", "date", "from", "to", "team")}
     params["period"] = params["period"] or DEFAULT_KIND
     return params
 
 
-def canonical_query(period: Period, params: Dict[str, str]) -> Dict[str, str]:
+def canonical_query(period: Period, params: Dict[str, str], section: str) -> Dict[str, str]:
     """The period spelled out for the API links, so that they fetch the very days shown
-    (a month chosen without a date is fixed to today's date, a custom range to its days)."""
+    (a month chosen without a date is fixed to today's date, a custom range to its days),
+    and the team of the people section when one was chosen."""
+    team = {"team": params["team"]} if section == "people" and params.get("team") else {}
     if period.kind == "today":
-        return {"period": "today"}
+        return {"period": "today", **team}
     if period.kind == "custom":
-        return {"period": "custom", "from": period.first.isoformat(), "to": period.last.isoformat()}
-    return {"period": period.kind, "date": params.get("date") or period.last.isoformat()}
-
-
-def previous_of(period: Period) -> Period:
-    """The period before, as a period of its own (its series are the dashed lines)."""
-    return with_previous(period.kind, period.previous_first, period.previous_last, period.timezone)
+        return {"period": "custom", "from": period.first.isoformat(), "to": period.last.isoformat(), **team}
+    return {"period": period.kind, "date": params.get("date") or period.last.isoformat(), **team}
 
 
 # --- the page's parts ---------------------------------------------------------------------------
@@ -103,8 +105,9 @@ def tabs_html(console: Console, section: str, query: Dict[str, str], language: s
     if len(console.sections) < 2:
         return ""
     links = []
+    period = {name: value for name, value in query.items() if name != "team"}  # the people section's own
     for name in console.sections:
-        href = console.page_url + "?" + urlencode({"section": name, **query, "lang": language})
+        href = console.page_url + "?" + urlencode({"section": name, **period, "lang": language})
         css = ' class="active" aria-current="page"' if name == section else ""
         links.append(f'<a{css} data-section="{name}" href="{escape(href)}">'
                      f'{escape(text(language, "insights.section." + name))}</a>')
@@ -112,8 +115,9 @@ def tabs_html(console: Console, section: str, query: Dict[str, str], language: s
 
 
 def period_form_html(console: Console, section: str, params: Dict[str, str], period: Optional[Period],
-                     today: str, language: str) -> str:
-    """The picker: kind, the date it is about (day/week/month/year) or a range (custom)."""
+                     today: str, language: str, scope: TeamScope = EVERY_TEAM) -> str:
+    """The picker: kind, the date it is about (day/week/month/year) or a range (custom),
+    and in the people section the team, when the viewer has teams to choose from."""
     options = "".join(f'<option value="{kind}"{" selected" if kind == params["period"] else ""}>'
                       f'{escape(text(language, "insights.period." + kind))}</option>' for kind in KINDS)
     chosen = params["date"] or (period.last.isoformat() if period else today)
@@ -126,7 +130,20 @@ def period_form_html(console: Console, section: str, params: Dict[str, str], per
             f'</label>{_date_input("date", "date", chosen, today, language, "date_label")}'
             f'{_date_input("range", "from", start, today, language, "from_label")}'
             f'{_date_input("range", "to", end, today, language, "to_label")}'
+            f'{team_picker_html(params, scope, language) if section == "people" else ""}'
             f'<button type="submit" id="period-show">{escape(ui(language, "show"))}</button></form>')
+
+
+def team_picker_html(params: Dict[str, str], scope: TeamScope, language: str) -> str:
+    """Every team of the viewer's (all of them, or "all my teams" for a team lead), or one."""
+    if len(scope.choices) < 2:
+        return ""
+    every = ui(language, "all_my_teams" if scope.own_teams else "all_teams")
+    options = [f'<option value="">{escape(every)}</option>']
+    options += [f'<option value="{escape(key)}"{" selected" if key == params["team"] else ""}>{escape(name)}</option>'
+                for key, name in scope.choices]
+    return (f'<label>{escape(ui(language, "team_label"))}<select name="team" id="period-team">{"".join(options)}'
+            f'</select></label>')
 
 
 def _date_input(field: str, name: str, value: str, today: str, language: str, label_key: str) -> str:
@@ -134,13 +151,25 @@ def _date_input(field: str, name: str, value: str, today: str, language: str, la
             f'<input type="date" name="{name}" id="period-{name}" value="{escape(value)}" max="{today}"></label>')
 
 
-def summary_html(period: Period, console: Console, section: str, query: Dict[str, str], language: str) -> str:
+def summary_html(period: Period, console: Console, section: str, query: Dict[str, str], language: str,
+                 teams: Sequence[Tuple[str, str]] = (), kept: Optional[Tuple] = None) -> str:
+    """The period shown and compared with, the time zone, the JSON link; the teams counted
+    (people section, when not all); a warning when the period reaches days whose figures
+    were kept as counted in an earlier time zone (bot/insights/rollup.py)."""
     shown, compared = period_text(period.as_json(), language)
     json_url = f"{console.api_url}/{section}?{urlencode(query)}"
+    notes = ""
+    if teams:
+        names = ("、" if language == "zh" else ", ").join(name for _, name in teams)
+        notes += (f'<p class="summary" id="teams-shown" data-teams="{escape(",".join(key for key, _ in teams))}">'
+                  f'{escape(ui(language, "teams_shown", teams=names))}</p>')
+    if kept and period.previous_first <= kept[0]:
+        words = ui(language, "kept_days", day=format_date(kept[0], language), zone=kept[1])
+        notes += f'<p class="warning" id="kept-days">{escape(words)}</p>'
     return (f'<p class="summary" id="period-summary" data-from="{period.first}" data-to="{period.last}">'
             f'<strong>{escape(shown)}</strong> · <span class="compared">{escape(compared)}</span> · '
             f'<span class="zone">{escape(ui(language, "timezone", zone=period.timezone))}</span> · '
-            f'<a id="json-link" href="{escape(json_url)}">{escape(ui(language, "json"))}</a></p>')
+            f'<a id="json-link" href="{escape(json_url)}">{escape(ui(language, "json"))}</a></p>{notes}')
 
 
 def error_html(error: PeriodError, language: str) -> str:
@@ -150,13 +179,31 @@ def error_html(error: PeriodError, language: str) -> str:
             f'{escape(ui(language, "period_error", reason=reason))}</p>')
 
 
+def team_error_html(error: ScopeError, language: str) -> str:
+    """A team that does not exist (400) or is not the team lead's (403)."""
+    return (f'<p class="error" id="team-error" data-field="team">'
+            f'{escape(ui(language, "team_problem.not_yours" if error.status == 403 else "team_problem.unknown"))}</p>')
+
+
 # --- the page ---------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Viewer:
-    """Who is looking, read from the session before the figures are computed."""
+    """Who is looking, read from the session before the figures are computed: the teams
+    the people section counts for them, or why the team they asked for is refused."""
     name: str
     language: Optional[str]
+    scope: TeamScope = EVERY_TEAM
+    refusal: Optional[ScopeError] = None
+
+
+def viewer_of(session, agent, request: Request) -> Viewer:
+    """The viewer and their teams; a ?team= they may not ask for is kept as the refusal (the
+    people section shows it; the other sections do not count per team)."""
+    try:
+        return Viewer(agent.display_name, agent.language, scope_for(session, agent, request.args.get("team")))
+    except ScopeError as error:
+        return Viewer(agent.display_name, agent.language, scope_for(session, agent, None), error)
 
 
 async def insights_page(request: Request, settings: Settings, console: Console, viewer: Viewer) -> Tuple[str, int]:
@@ -170,29 +217,38 @@ async def insights_page(request: Request, settings: Settings, console: Console, 
     except PeriodError as error:
         period, body, status, query = None, error_html(error, language), 400, {"period": params["period"]}
     else:
-        query = canonical_query(period, params)
-        result, previous = await computed(section, period, settings)
-        csv_link = lambda table: f"{console.csv_url}/{section}/{table}.csv?{urlencode(query)}"  # noqa: E731
-        body = (summary_html(period, console, section, query, language)
-                + dashboard_html(result, language, csv_link, previous))
-        status = 200
+        query = canonical_query(period, params, section)
+        if viewer.refusal is not None and section == "people":
+            body, status = team_error_html(viewer.refusal, language), viewer.refusal.status
+        else:
+            body, status = await asyncio.get_running_loop().run_in_executor(
+                None, section_html, settings, console, section, period, query, language, viewer.scope), 200
     parts = {"<!--languages-->": languages_html(request, language),
              "<!--tabs-->": tabs_html(console, section, query, language),
-             "<!--period-form-->": period_form_html(console, section, params, period, today.isoformat(), language),
+             "<!--period-form-->": period_form_html(console, section, params, period, today.isoformat(), language,
+                                                    viewer.scope),
              "<!--dashboard-->": body}
     return shell(console, language, viewer.name, parts), status
 
 
-async def computed(section: str, period: Period, settings: Settings) -> Tuple[Dict[str, Any], Dict[str, Any]]:
-    """The section for the period and for the one before (its series are the dashed
-    lines), computed in a worker thread like the API's: the Rasa server keeps answering
-    customers while a year of figures is read."""
-    def work() -> Tuple[Dict[str, Any], Dict[str, Any]]:
-        with session_scope(settings.database_url) as session:
-            return (compute(session, section, period, settings),
-                    compute(session, section, previous_of(period), settings))
-
-    return await asyncio.get_running_loop().run_in_executor(None, work)
+def section_html(settings: Settings, console: Console, section: str, period: Period, query: Dict[str, str],
+                 language: str, scope: TeamScope = EVERY_TEAM) -> str:
+    """What the page shows under the picker: the section for the period and for the one
+    before (its series are the dashed lines), drawn. Blocking: the page runs it in a
+    worker thread, so the Rasa server keeps answering customers while a year of figures is
+    read (bench/insights.py times exactly this)."""
+    now = utcnow()
+    with session_scope(settings.database_url) as session:
+        result = compute(session, section, period, settings, now=now, scope=scope)
+        previous = compute(session, section, previous_period(period), settings, now=now, scope=scope)
+        kept = kept_days(session, settings.default_timezone)
+    encoded = urlencode(query)
+    links = hot_spot_links(now, settings.default_timezone, language) if console.kind == "operator" else None
+    names = dict(scope.choices)
+    teams = [(key, names.get(key, key)) for key in result.get("teams") or ()]
+    return (summary_html(period, console, section, query, language, teams, kept)
+            + dashboard_html(result, language, lambda table: f"{console.csv_url}/{section}/{table}.csv?{encoded}",
+                             previous, lambda key: f"{console.csv_url}/{section}/series/{key}.csv?{encoded}", links))
 
 
 def shell(console: Console, language: str, user_name: str, parts: Dict[str, str]) -> str:
@@ -238,16 +294,16 @@ def add_operator_insights_page(blueprint: Blueprint, settings: Settings) -> None
             operator = agent_for_token(session, request_token(request), utcnow(), role="operator")
             if operator is None:
                 return response.redirect("/operator/login")
-            viewer = Viewer(operator.display_name, operator.language)
+            viewer = viewer_of(session, operator, request)
         page, status = await insights_page(request, settings, OPERATOR, viewer)
         return response.html(page, status=status)
 
 
 def add_team_lead_insights_page(blueprint: Blueprint, settings: Settings) -> None:
-    """GET /agent/insights: the people section for team leads, and its tables as CSV
-    (GET /agent/insights/people/<table>.csv, the agent API answering the section as JSON
-    only); other agents get a page saying who may see it (403), and nobody signed in goes
-    to the login."""
+    """GET /agent/insights: the people section of the team lead's teams, and its tables
+    and series as CSV (GET /agent/insights/people/<table>.csv and .../series/<series>.csv,
+    the agent API answering the section as JSON only); other agents get a page saying who
+    may see it (403), and nobody signed in goes to the login."""
     add_static_routes(blueprint)
 
     def team_lead(request: Request) -> Tuple[Optional[Viewer], Optional[response.HTTPResponse]]:
@@ -258,7 +314,7 @@ def add_team_lead_insights_page(blueprint: Blueprint, settings: Settings) -> Non
             if not agent.team_lead:
                 page = forbidden_page(ui_language(request, agent.language), agent.display_name)
                 return None, response.html(page, status=403)
-            return Viewer(agent.display_name, agent.language), None
+            return viewer_of(session, agent, request), None
 
     @blueprint.route("/insights", methods=["GET"])
     async def team_lead_insights(request: Request):
@@ -268,7 +324,20 @@ def add_team_lead_insights_page(blueprint: Blueprint, settings: Settings) -> Non
         page, status = await insights_page(request, settings, TEAM_LEAD, viewer)
         return response.html(page, status=status)
 
+    def refused(viewer: Optional[Viewer], refusal: Optional[response.HTTPResponse]):
+        if refusal is not None:
+            return refusal
+        if viewer.refusal is not None:
+            return response.json({"error": viewer.refusal.message, "field": "team"}, status=viewer.refusal.status)
+        return None
+
     @blueprint.route("/insights/people/<file_name:str>", methods=["GET"])
     async def team_lead_csv(request: Request, file_name: str):
-        _, refusal = team_lead(request)
-        return refusal if refusal is not None else await csv_answer(request, "people", file_name, settings)
+        viewer, refusal = team_lead(request)
+        return refused(viewer, refusal) or await csv_answer(request, "people", file_name, settings, viewer.scope)
+
+    @blueprint.route("/insights/people/series/<file_name:str>", methods=["GET"])
+    async def team_lead_series_csv(request: Request, file_name: str):
+        viewer, refusal = team_lead(request)
+        return refused(viewer, refusal) or await series_csv_answer(request, "people", file_name, settings,
+                                                                   viewer.scope)

@@ -11,8 +11,14 @@
   const MASK = "•";
   const LOW_CONFIDENCE = 0.6;  // below it, an answer was a guess (bot/insights/recording.py)
   const NOT_TEACHABLE = ["nlu_fallback", "out_of_scope"];
-  const filters = {status: "open", period: "30", language: "", sort: "recent"};
-  let groupsData = [], intentsData = [], current = null, pendingConversation = null;
+  // A hot spot on the Insights page links here (bot/insights/links.py): ?unanswered= opens
+  // that group (in the list inbox_status and inbox_period name), ?record= that conversation.
+  const linked = new URLSearchParams(location.search);
+  const linkedAs = (name, allowed, otherwise) => allowed.includes(linked.get(name)) ? linked.get(name) : otherwise;
+  const filters = {status: linkedAs("inbox_status", ["open", "reviewed"], "open"),
+    period: linkedAs("inbox_period", ["7", "30", "90"], "30"), language: "", sort: "recent"};
+  let groupsData = [], intentsData = [], current = linked.get("unanswered"), pendingConversation = null;
+  let pendingRecord = linked.get("record");
 
   // ---------- the Unanswered tab ----------
   async function loadUnanswered() {
@@ -163,6 +169,10 @@
       finderRow("member"), resultList());
     if (!$("conversation-view").childElementCount) $("conversation-view").appendChild(el("p", "meta", I("pick_conversation")));
     if (pendingConversation) { const id = pendingConversation; pendingConversation = null; await showTranscript(id); }
+    if (pendingRecord) {
+      const r = await api("/conversations?record=" + encodeURIComponent(pendingRecord)); pendingRecord = null;
+      if (r.ok && r.data.conversations.length) await showTranscript(r.data.conversations[0].id); else showResult($("conversation-view"), r);
+    }
   }
   loaders.conversations = loadConversations;
 

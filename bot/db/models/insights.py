@@ -70,7 +70,9 @@ class InsightDaily(Base):
 
 
 class InsightRollupState(Base):
-    """How far the daily roll-ups have been computed (and in which time zone)."""
+    """How far the daily roll-ups have been computed (and in which time zone), a row per
+    `name`: "daily" (bot/insights/rollup.py), "kept" (days kept across a time-zone change)
+    and "retention_user_ids" (how far retention has emptied user ids, bot/channels/retention.py)."""
 
     __tablename__ = "insight_rollup_state"
 

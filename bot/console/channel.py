@@ -19,6 +19,7 @@ from bot.console.queue_api import add_queue_routes
 from bot.console.insights_api import add_insights_routes
 from bot.console.tags_api import add_tag_routes
 from bot.console.labels_api import add_label_routes
+from bot.console.redemptions_api import add_redemption_routes
 from bot.db import session_scope
 from bot.handoff.sweep import sweep_queue
 from bot.settings import Settings, get_settings
@@ -79,6 +80,7 @@ class AgentConsole(InputChannel):
         add_queue_routes(blueprint, settings)
         add_tag_routes(blueprint, settings)
         add_label_routes(blueprint, settings)
+        add_redemption_routes(blueprint, settings)
         add_insights_routes(blueprint, settings)
         state: Dict[str, Any] = {}
         live = LiveStreams()

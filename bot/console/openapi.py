@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Dict
 
-from bot.console import openapi_labels
+from bot.console import openapi_labels, openapi_redemptions
 from bot.console.openapi_parts import (CROSS_SITE_LOGIN, DATE_TIME, LANGUAGE, LOCATION, RETRY_AFTER, SCHEMAS,
                                        SECURITY_SCHEMES, SET_COOKIE, SIGNED_IN, array, changing, error, form_body,
                                        html, json_body, nullable, obj, ok, operation, path_id, ref)
@@ -86,7 +86,8 @@ PROFILE = obj({
     "phone_last4": {"type": "string", "description": "masked (••••): see /reveal"},
     "masked": {"type": "boolean", "enum": [True]}, "language": nullable({"type": "string"}),
     "joined": {"type": "string"}, "points": {"type": "integer"}, "points_expiring": {"type": "integer"},
-    "recent_orders": array(ref("Order"))}, description="the linked member, or null for a customer not linked")
+    "recent_orders": array(ref("Order")), "redemptions": openapi_redemptions.PROFILE_REDEMPTIONS},
+    description="the linked member, or null for a customer not linked")
 DETAIL = obj({**SUMMARY_PROPERTIES,
               "messages": array(ref("TicketMessage")), "profile": nullable(ref("MemberProfile")),
               "previous_tickets": array(ref("TicketSummary"), description="the customer's other tickets"),
@@ -102,6 +103,7 @@ DETAIL = obj({**SUMMARY_PROPERTIES,
                               "whether it arrived")})
 REVEALED = obj({"ticket_id": {"type": "integer"}, "code": nullable({"type": "string"}),
                 "phone_last4": nullable({"type": "string"}),
+                "redemptions": openapi_redemptions.REVEALED_REDEMPTIONS,
                 "messages": array(obj({"id": {"type": "integer"}, "text": {"type": "string"}}),
                                   description="the transcript unmasked")})
 
@@ -252,7 +254,8 @@ OPENAPI: Dict[str, Any] = {
                                "Team": TEAM, "TicketTimes": TIMES, "TicketSummary": SUMMARY,
                                "TicketMessage": MESSAGE, "Order": ORDER, "MemberProfile": PROFILE,
                                "TicketDetail": DETAIL, "RevealedTicket": REVEALED,
-                               "MemberTags": MEMBER_TAGS, **openapi_labels.SCHEMAS, **INSIGHTS_SCHEMAS}},
+                               "MemberTags": MEMBER_TAGS, **openapi_labels.SCHEMAS, **openapi_redemptions.SCHEMAS,
+                               **INSIGHTS_SCHEMAS}},
     "security": SIGNED_IN,
-    "paths": {**PATHS, **openapi_labels.PATHS, **INSIGHTS_PATHS},
+    "paths": {**PATHS, **openapi_labels.PATHS, **openapi_redemptions.PATHS, **INSIGHTS_PATHS},
 }

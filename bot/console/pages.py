@@ -20,7 +20,7 @@ from bot.loyalty.tags import MAX_TAG_LENGTH, MAX_TAGS_PER_MEMBER, TAG_PATTERN
 from bot.settings import Settings
 
 STATIC = Path(__file__).resolve().parent / "static"
-SCRIPTS = ("console.js", "labels.js")  # the console page's scripts, served from STATIC
+SCRIPTS = ("console.js", "labels.js", "redemptions.js")  # the console page's scripts, served from STATIC
 
 
 def ui_language(request: Request, preferred: Optional[str] = None) -> str:

@@ -7,6 +7,7 @@ from typing import Any, Dict, List
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.console.redemption_views import profile_redemptions, revealed_redemptions
 from bot.db.models import CannedReply, CommunityGroup, Member, OutboundMessage, Ticket
 from bot.handoff.masking import mask_code, mask_phone_digits, mask_text
 from bot.handoff.tickets import as_summary, fill_placeholders, previous_tickets, queue_position
@@ -71,6 +72,7 @@ def member_profile(session: Session, member, now: datetime, language: str, setti
                            "total": format_money(o.total, o.currency, language),
                            "placed": format_date(o.placed_at, language, timezone)}
                           for o in recent_orders(session, member.id, 5)],
+        "redemptions": profile_redemptions(session, member, language, timezone),
     }
 
 
@@ -80,6 +82,7 @@ def revealed(session: Session, ticket: Ticket) -> Dict[str, Any]:
     return {"ticket_id": ticket.id,
             "code": member.code if member else None,
             "phone_last4": member.phone[-4:] if member else None,
+            "redemptions": revealed_redemptions(session, member.id) if member else {},
             "messages": [{"id": m.id, "text": m.text} for m in ticket.messages]}
 
 

@@ -192,6 +192,7 @@ function renderProfile(t) {
     box.appendChild(el("h3", "", S.recent_orders));
     if (!p.recent_orders.length) box.appendChild(el("p", "empty", "—"));
     p.recent_orders.forEach(o => box.appendChild(el("div", "", o.number + " · " + o.status + " · " + o.total + " · " + o.placed)));
+    box.appendChild(redemptionsSection(t));
   }
   box.appendChild(el("h3", "", S.previous_tickets));
   if (!t.previous_tickets.length) box.appendChild(el("p", "empty", "—"));

@@ -1,7 +1,8 @@
 """The insights figures (bot/insights) against a small hand-built dataset whose every
 figure is worked out by hand below, on SQLite and PostgreSQL: local days across the
-clock changes of America/New_York, the previous period, roll-ups giving exactly what the
-raw rows give, an idempotent roll-up, and a time-zone change recomputing every day."""
+clock changes of America/New_York (messages, and tickets in the people section), the
+previous period, today up to the minute. The roll-ups over this dataset are
+test_insights_rollup.py's."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
@@ -9,16 +10,14 @@ from typing import Any, Dict, Optional
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 
 from bot.db import session_scope
 from bot.db.models import (Agent, Announcement, AnnouncementDelivery, CommunityGroup, GroupJoin, InsightDaily,
-                           InsightRollupState, LinkAttempt, MessageRecord, OutboundMessage, Team, Ticket,
-                           UnansweredReview)
-from bot.db.types import utcnow
+                           LinkAttempt, MessageRecord, OutboundMessage, Team, Ticket, UnansweredReview)
 from bot.i18n import LANGUAGES, t
 from bot.insights.periods import KINDS, PeriodError, day_bounds, parse_period
-from bot.insights.rollup import roll_up, roll_up_for, rollable_through
+from bot.insights.rollup import roll_up
 from bot.insights.sections import SECTIONS, TABLES, compute
 from bot.settings import Settings
 
@@ -257,58 +256,6 @@ def test_community_and_lookups(url):
     assert points(result, "link_success_rate") == {"2026-03-19": 33.3}
 
 
-def test_roll_ups_give_what_the_raw_rows_give_and_are_used(url):
-    build_week(url)
-    periods = [WEEK, {"period": "month", "date": "2026-03-18"}, {"period": "today"}, {"period": "day", "date": "2026-03-22"},
-               {"period": "custom", "from": "2026-03-01", "to": "2026-03-24"}]
-    raw = {(name, index): section(url, name, params) for name in SECTIONS for index, params in enumerate(periods)}
-    with session_scope(url) as session:
-        assert roll_up(session, NOW, SETTINGS) == 14  # the first record (10 March) through 23 March
-    with session_scope(url) as session:
-        assert session.get(InsightRollupState, "daily").rolled_through == date(2026, 3, 23)
-    for (name, index), expected in raw.items():
-        assert section(url, name, periods[index]) == expected, (name, periods[index])
-    with session_scope(url) as session:  # the week's raw rows gone: its figures come from the roll-ups
-        for model, column in ((MessageRecord, MessageRecord.at), (GroupJoin, GroupJoin.at),
-                              (LinkAttempt, LinkAttempt.attempted_at)):
-            session.execute(delete(model).where(column < local("2026-03-23", "00:00")))
-    for name in ("self_service", "community", "lookups"):
-        assert section(url, name) == raw[(name, 0)], name
-
-
-def daily_rows(url: str) -> list:
-    with session_scope(url) as session:
-        return sorted(session.execute(select(InsightDaily.day, InsightDaily.metric, InsightDaily.dimension,
-                                             InsightDaily.value)).all())
-
-
-def test_the_roll_up_is_idempotent_and_follows_the_time_zone(url):
-    build_week(url)
-    with session_scope(url) as session:
-        roll_up(session, NOW, SETTINGS)
-    first = daily_rows(url)
-    with session_scope(url) as session:
-        assert roll_up(session, NOW, SETTINGS) == 0  # nothing new
-        session.get(InsightRollupState, "daily").rolled_through = date(2026, 3, 15)
-    with session_scope(url) as session:
-        assert roll_up(session, NOW, SETTINGS) == 8  # 16 - 23 March again, written over
-    assert daily_rows(url) == first
-    late = (date(2026, 3, 22), "addressed", "", 1)  # u11 at 23:30 on Sunday, New York time
-    assert late in first
-
-    shanghai = Settings(default_timezone="Asia/Shanghai")
-    with session_scope(url) as session:
-        assert roll_up(session, NOW, shanghai) > 0
-        state = session.get(InsightRollupState, "daily")
-        # it is already Thursday 00:00 in Shanghai: Tuesday is final there
-        assert (state.timezone, state.rolled_through) == ("Asia/Shanghai", date(2026, 3, 24))
-    recomputed = daily_rows(url)
-    monday = (date(2026, 3, 23), "addressed", "", 1)  # u11's Sunday 23:30 is Monday 11:30 in Shanghai
-    assert monday in recomputed and monday not in first
-    # New York's dashboards no longer trust roll-ups cut in Shanghai: same figures from raw rows
-    assert figures(section(url, "self_service"))["addressed_messages"] == (9, 3)
-
-
 def test_local_days_across_the_clock_changes(url):
     """New York springs forward on 8 March 2026 (a 23-hour day) and falls back on
     1 November (25 hours): messages at 23:30 and 00:30 local time land on their own days."""
@@ -391,24 +338,6 @@ def test_today_is_read_from_the_raw_rows_up_to_the_minute(db_url):
     with session_scope(db_url) as session:
         message(session, local("2026-03-22", "23:40"), "late", outcome="fallback", intent="nlu_fallback")
     assert figures(section(db_url, "self_service", {"period": "today"}, now=sunday_night))["fallback_messages"] == (1, 0)
-
-
-def test_the_scheduler_rolls_up_a_few_days_per_transaction(db_url):
-    """A large history is rolled up in short transactions, the rest at the next turn."""
-    build_week(db_url)
-    assert roll_up_for(db_url, SETTINGS, budget_seconds=0, days_per_transaction=3) == (3, True)
-    rolled, behind = roll_up_for(db_url, SETTINGS, budget_seconds=600, days_per_transaction=1000)
-    assert rolled > 0 and not behind
-    with session_scope(db_url) as session:
-        assert session.get(InsightRollupState, "daily").rolled_through == rollable_through(utcnow(), ZONE)
-    assert roll_up_for(db_url, SETTINGS) == (0, False)
-
-
-def test_the_roll_up_waits_a_day_after_each_day():
-    """Self-service looks 24 hours past a message: a day is final a day after it ends."""
-    assert rollable_through(NOW, ZONE) == date(2026, 3, 23)  # Tuesday ends Wednesday 00:00; final Thursday
-    assert rollable_through(local("2026-03-25", "00:00"), ZONE) == date(2026, 3, 23)
-    assert rollable_through(local("2026-03-24", "23:59"), ZONE) == date(2026, 3, 22)
 
 
 def test_periods():

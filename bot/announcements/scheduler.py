@@ -197,9 +197,7 @@ class AnnouncementScheduler:
         Wakes at least every lease period (to renew, or to try to take over) and syncs every
         SCHEDULER_SYNC_SECONDS while active; a clean stop releases the lease at once."""
         last_sync: Optional[float] = None
-        last_purge: Optional[float] = None
-        last_rollup: Optional[float] = None
-        last_reminders: Optional[float] = None
+        last_runs: Dict[str, float] = {}
         try:
             while not stop.is_set():
                 if self._hold():
@@ -217,31 +215,33 @@ class AnnouncementScheduler:
                             self._catch_up = False
                         except Exception:
                             logger.exception("announcement sync failed")
-                    if last_purge is None or time.monotonic() - last_purge >= RETENTION_EVERY_SECONDS:
-                        last_purge = time.monotonic()
-                        try:
-                            self.purge_old_texts()
-                        except Exception:
-                            logger.exception("retention purge failed")
-                    if last_rollup is None or time.monotonic() - last_rollup >= INSIGHTS_ROLLUP_EVERY_SECONDS:
-                        last_rollup = time.monotonic()
-                        try:
-                            if self.roll_up_insights():
-                                last_rollup = None  # catching up: again at the next turn
-                        except Exception:
-                            logger.exception("insights roll-up failed")
-                    if last_reminders is None or \
-                            time.monotonic() - last_reminders >= self.settings.reminder_check_seconds:
-                        last_reminders = time.monotonic()
-                        try:
-                            self.send_points_reminders()
-                        except Exception:
-                            logger.exception("points reminders failed")
+                    self._run_due(last_runs)
                     until_sync = last_sync + self.settings.scheduler_sync_seconds - time.monotonic()
                     wait = min(wait, max(until_sync, 0.05))
                 stop.wait(wait)
         finally:
             self._stop()
+
+    def _periodic_tasks(self):
+        """(name, every how many seconds, task, whether a True answer means "behind: again at
+        the next turn"), in the order they run: the roll-up before retention, so that no user
+        id is emptied in a day the roll-up has not counted."""
+        return (("insights roll-up", INSIGHTS_ROLLUP_EVERY_SECONDS, self.roll_up_insights, True),
+                ("retention purge", RETENTION_EVERY_SECONDS, self.purge_old_texts, False),
+                ("points reminders", self.settings.reminder_check_seconds, self.send_points_reminders, False))
+
+    def _run_due(self, last_runs: Dict[str, float]) -> None:
+        """Runs each periodic task whose time has come (the first turn runs them all); a
+        failure is logged and the task waits for its next turn."""
+        for name, every, task, may_be_behind in self._periodic_tasks():
+            if name in last_runs and time.monotonic() - last_runs[name] < every:
+                continue
+            last_runs[name] = time.monotonic()
+            try:
+                if task() and may_be_behind:
+                    del last_runs[name]  # catching up a large history: again at the next turn
+            except Exception:
+                logger.exception("%s failed", name)
 
     def _stop(self) -> None:
         """Shuts the job scheduler down (letting a running job finish), then releases the

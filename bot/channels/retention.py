@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
@@ -88,9 +88,24 @@ def _clear_message_texts(session: Session, cutoff: datetime) -> int:
                            .values(text=None, normalized=None).execution_options(synchronize_session=False)).rowcount
 
 
+def _rolled_up_before(session: Session) -> Optional[datetime]:
+    """A moment before which every message is in a day the insights' roll-up has counted
+    (bot/insights/rollup.py; its days are local days, a day's margin covers every zone), so
+    that no id is emptied before the day's figures (members, self-service) are final."""
+    daily = session.get(InsightRollupState, "daily")
+    if daily is None or daily.rolled_through is None:
+        return None
+    return datetime.combine(daily.rolled_through, time(0), tzinfo=timezone.utc) - timedelta(days=1)
+
+
 def _forget_who(session: Session, cutoff: datetime) -> int:
     """Empties the user ids (and conversation ids) of the message records and group joins
-    older than the cutoff, from the day of the previous run's cutoff on."""
+    older than the cutoff, from the day of the previous run's cutoff on — never in a day the
+    roll-up has not counted yet."""
+    counted = _rolled_up_before(session)
+    if counted is None:
+        return 0
+    cutoff = min(cutoff, counted)
     state = session.get(InsightRollupState, FORGOTTEN)
     since = (datetime.combine(state.rolled_through, time(0), tzinfo=timezone.utc)
              if state and state.rolled_through else None)

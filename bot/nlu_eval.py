@@ -5,7 +5,9 @@ messages (labelled nlu_fallback) that end in nlu_fallback, and the remaining con
 Also: accuracy on the four service-request intents alone, and for shop problems that no
 intent handles (tests/nlu/unhandled_<lang>.yml, a separate held-out set) the share that
 ends in fallback or with a person (request_human or a service ticket), never in a
-confident self-service answer.
+confident self-service answer. FAQ topics (`faq/<topic>` in the held-out files) are
+scored on their own: the message must end as `faq` with that topic chosen (topic accuracy
+per language); they are not part of the intent accuracy, so that figure stays comparable.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ UNHANDLED_GLOB = "unhandled_*.yml"
 FALLBACK = "nlu_fallback"
 # The intents that open a ticket for a human agent (data/rules/service_requests.yml).
 SERVICE_INTENTS = ("complain", "return_refund", "change_order", "payment_issue")
+FAQ = "faq"  # the retrieval intent of the FAQ topics (data/nlu/faq.yml)
 # Acceptable ends for a shop problem we have no intent for: no confident self-service answer.
 FALLBACK_OR_PERSON = {FALLBACK, "out_of_scope", "request_human", *SERVICE_INTENTS}
 
@@ -40,6 +43,8 @@ class LanguageReport:
     unhandled: int = 0  # shop problems no intent handles (unhandled_<lang>.yml)
     unhandled_to_fallback_or_person: int = 0
     unhandled_misses: List[Tuple[str, str]] = field(default_factory=list)  # text, got
+    faq: int = 0  # held-out FAQ questions (faq/<topic>)
+    faq_correct: int = 0  # ... answered with the right topic
 
     @property
     def intent_accuracy(self) -> float:
@@ -57,24 +62,34 @@ class LanguageReport:
     def unhandled_rate(self) -> float:
         return self.unhandled_to_fallback_or_person / self.unhandled if self.unhandled else 0.0
 
+    @property
+    def faq_topic_accuracy(self) -> float:
+        return self.faq_correct / self.faq if self.faq else 0.0
+
     def as_dict(self) -> Dict:
         return {**asdict(self), "intent_accuracy": round(self.intent_accuracy, 4),
                 "out_of_scope_fallback_rate": round(self.fallback_rate, 4),
                 "service_intent_accuracy": round(self.service_accuracy, 4),
-                "unhandled_fallback_or_person_rate": round(self.unhandled_rate, 4)}
+                "unhandled_fallback_or_person_rate": round(self.unhandled_rate, 4),
+                "faq_topic_accuracy": round(self.faq_topic_accuracy, 4)}
 
 
 def load_examples(path: Path) -> List[Tuple[str, str]]:
-    """(text, intent) pairs of a Rasa NLU YAML file."""
+    """(text, intent) pairs of a Rasa NLU YAML file; FAQ examples keep their topic (faq/<topic>)."""
     from rasa.shared.nlu.training_data.loading import load_data
 
     data = load_data(str(path))
-    return [(message.get("text"), message.get("intent")) for message in data.intent_examples]
+    return [(message.get("text"), message.get_full_intent()) for message in data.intent_examples]
 
 
 async def _intent(agent, text: str) -> str:
+    """The intent the message ends with; for an FAQ question, `faq/<the topic chosen>`."""
     parsed = await agent.parse_message(text)
-    return (parsed.get("intent") or {}).get("name")
+    name = (parsed.get("intent") or {}).get("name")
+    if name == FAQ:
+        selected = ((parsed.get("response_selector") or {}).get(FAQ) or {}).get("response") or {}
+        return selected.get("intent_response_key") or name
+    return name
 
 
 async def _evaluate(model: Path) -> Dict[str, LanguageReport]:
@@ -87,7 +102,10 @@ async def _evaluate(model: Path) -> Dict[str, LanguageReport]:
         report = reports.setdefault(language, LanguageReport(language))
         for text, expected in load_examples(path):
             got = await _intent(agent, text)
-            if expected == FALLBACK:
+            if expected.startswith(FAQ + "/"):
+                report.faq += 1
+                report.faq_correct += got == expected
+            elif expected == FALLBACK:
                 report.out_of_scope += 1
                 report.out_of_scope_to_fallback += got == FALLBACK
             else:
@@ -120,6 +138,9 @@ def print_reports(reports: Dict[str, LanguageReport]) -> None:
     for report in reports.values():
         print(f"{report.language:<9}{report.in_scope:>9}{report.intent_accuracy:>10.3f}"
               f"{report.out_of_scope:>14}{report.fallback_rate:>13.3f}")
+    print(f"\n{'language':<9}{'FAQ':>9}{'topic accuracy':>16}")
+    for report in reports.values():
+        print(f"{report.language:<9}{report.faq:>9}{report.faq_topic_accuracy:>16.3f}")
     print(f"\n{'language':<9}{'service':>9}{'accuracy':>10}{'unhandled':>14}{'to fallback/person':>20}")
     for report in reports.values():
         print(f"{report.language:<9}{report.service:>9}{report.service_accuracy:>10.3f}"

@@ -1,0 +1,69 @@
+"""Rasa's logistic-regression intent classifier, trained on FAQ topics as classes of their own.
+
+FAQ topics are retrieval intents (`faq/opening_hours`, `faq/shipping`, ...) that the rest of
+Rasa sees as one intent, `faq`. Trained as one class, ten unrelated topics make a single
+sprawling class that a linear model separates badly from everything else; and as the
+classifier weighs classes equally ("balanced"), all the topics together count as much as
+one ordinary intent. Measured on the held-out split: 0.68 / 0.74 topic accuracy (en / zh)
+and shop-unrelated chatter answered as FAQ.
+
+So this classifier learns each topic as its own class and reports their summed probability
+as the intent `faq`: the intent ranking and everything after it (FallbackClassifier,
+rules) see exactly what they would with Rasa's own classifier. The topic itself is chosen
+by bot.nlu.faq_selector.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text, Tuple
+
+from scipy.sparse import csr_matrix
+
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from rasa.utils.tensorflow.constants import RANKING_LENGTH
+
+RESPONSE_DELIMITER = "/"  # faq/<topic> (rasa.shared.nlu.constants.RESPONSE_IDENTIFIER_DELIMITER)
+
+
+def base_intent(label: Text) -> Text:
+    return label.split(RESPONSE_DELIMITER, 1)[0]
+
+
+def folded_ranking(classes, probabilities) -> List[Dict[Text, float]]:
+    """Intent ranking with every `faq/<topic>` class added up into its base intent."""
+    totals: Dict[Text, float] = {}
+    for label, probability in zip(classes, probabilities):
+        totals[base_intent(str(label))] = totals.get(base_intent(str(label)), 0.0) + float(probability)
+    return [{"name": name, "confidence": confidence}
+            for name, confidence in sorted(totals.items(), key=lambda pair: -pair[1])]
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class TopicAwareLogisticRegression(LogisticRegressionClassifier):
+    """LogisticRegressionClassifier whose classes are full intents (retrieval topics apart).
+    Unlike Rasa's, it honours `C` (the inverse regularisation strength) from config.yml."""
+
+    def __init__(self, config: Dict[Text, Any], name: Text, model_storage: ModelStorage,
+                 resource: Resource) -> None:
+        super().__init__(config, name, model_storage, resource)
+        self.clf.set_params(C=float(self.config.get("C", 1.0)))
+
+    def _create_training_matrix(self, training_data: TrainingData) -> Tuple[csr_matrix, List[str]]:
+        examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
+        return self._create_X(examples), [e.get_full_intent() for e in examples]
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        if not messages:
+            return messages
+        probabilities = self.clf.predict_proba(self._create_X(messages))
+        for message, row in zip(messages, probabilities):
+            ranking = folded_ranking(self.clf.classes_, row)
+            message.set(INTENT, ranking[0], add_to_output=True)
+            length = self.config[RANKING_LENGTH]
+            message.set(INTENT_RANKING_KEY, ranking[:length] if length > 0 else ranking, add_to_output=True)
+        return messages

@@ -17,8 +17,7 @@ from bot.db import session_scope
 from bot.db.models import Redemption, Reward
 from bot.loyalty.members import find_linked_member
 from bot.rewards.catalog import find_reward, match_reward, open_rewards, reward_text
-from bot.rewards.redeem import (Quoted, Redeemed, Refused, check_reward, confirm_quote, decline_quote,
-                                latest_pending_quote, quote_reward)
+from bot.rewards.redeem import Quoted, Redeemed, Refused, check_reward, confirm_quote, decline_quote, quote_reward
 from bot.rewards.reminders import set_reminders
 from bot.settings import get_settings
 
@@ -26,6 +25,7 @@ MIN_ADDRESS, MAX_ADDRESS = 8, 300
 LINKED = [SlotSet("needs_linking", False)]
 NO_ADDRESS = [SlotSet("needs_address", False), SlotSet("reward", None), SlotSet("reward_name", None),
               SlotSet("delivery_address", None)]
+NO_QUOTE = [SlotSet("redemption_quote", None)]
 
 
 def _member(session, tracker: Tracker):
@@ -67,13 +67,14 @@ class ActionRedeemPoints(Action):
             if reward is None:
                 dispatcher.utter_message(response="utter_redeem_which", language=language)
                 send_rewards(dispatcher, session, member, language, moment)
-                return [*done, *NO_ADDRESS]
+                return [*done, *NO_ADDRESS, *NO_QUOTE]
             if reward.kind == "gift":
                 refused = check_reward(session, member, reward, moment)
                 if refused:
                     send_refusal(dispatcher, refused, reward, language)
-                    return [*done, *NO_ADDRESS]
-                return [*done, SlotSet("reward", reward.code), SlotSet("reward_name", reward_text(reward, language).name),
+                    return [*done, *NO_ADDRESS, *NO_QUOTE]
+                return [*done, *NO_QUOTE, SlotSet("reward", reward.code),
+                        SlotSet("reward_name", reward_text(reward, language).name),
                         SlotSet("delivery_address", None), SlotSet("needs_address", True)]
             user = chat_user(tracker)
             result = quote_reward(session, member, reward, (user.platform, user.user_id), language, moment,
@@ -116,7 +117,7 @@ class ActionQuoteRedemption(Action):
             language = reply_language(tracker, member)
             if member is None or reward is None:
                 send_refusal(dispatcher, Refused("quote_unknown"), None, language)
-                return NO_ADDRESS
+                return [*NO_ADDRESS, *NO_QUOTE]
             address = tracker.get_slot("delivery_address")
             user = chat_user(tracker)
             result = quote_reward(session, member, reward, (user.platform, user.user_id), language, moment,
@@ -124,13 +125,10 @@ class ActionQuoteRedemption(Action):
             return [*NO_ADDRESS, *_answer_quote(dispatcher, result, reward, language, address)]
 
 
-def _quote_token(tracker: Tracker, session, member_id: int) -> Optional[str]:
-    """The button's quote, else the one just asked in this conversation, else the member's newest."""
-    token = latest_entity(tracker, "quote") or tracker.get_slot("redemption_quote")
-    if token:
-        return token
-    pending = latest_pending_quote(session, member_id, now())
-    return pending.token if pending else None
+def _quote_token(tracker: Tracker) -> Optional[str]:
+    """The Confirm button's quote, else the one this conversation just asked about (a typed
+    "yes"); never an older one the customer may have moved on from."""
+    return latest_entity(tracker, "quote") or tracker.get_slot("redemption_quote")
 
 
 class ActionConfirmRedemption(Action):
@@ -142,7 +140,7 @@ class ActionConfirmRedemption(Action):
             member = _member(session, tracker)
             language = reply_language(tracker, member)
             member_id = member.id if member else None
-            token = _quote_token(tracker, session, member_id) if member else None
+        token = _quote_token(tracker)
         result = confirm_quote(token, member_id, now()) if token and member_id else Refused("quote_unknown")
         with session_scope() as session:
             reward = find_reward_by_id(session, result.reward_id)

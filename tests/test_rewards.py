@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.db import session_scope
-from bot.db.models import AuditEntry, Member, OutboundMessage, PointsTransaction, Redemption, Reward, RewardText
+from bot.db.models import (AuditEntry, Member, OutboundMessage, PointsTransaction, Redemption, Reward,
+                           RewardQuote, RewardText)
 from bot.handoff.agents import create_agent
 from bot.loyalty.members import find_member_by_code
 from bot.rewards.cancel import CancelError, cancel_redemption, refund_expiry
@@ -150,11 +151,38 @@ def test_refusals_write_nothing(seeded, settings):
         assert session.execute(select(func.count()).select_from(Redemption)).scalar_one() == 0
 
 
+def test_a_new_choice_replaces_the_unconfirmed_one(seeded, settings):
+    scarf, member_id = quote(seeded, "M100005", "canvas_tote", settings, address="1 Nanjing Rd")  # 张伟
+    coffee, _ = quote(seeded, "M100005", "coffee_voucher", settings)
+    assert confirm_quote(scarf.token, member_id, NOW, seeded).reason == "quote_replaced"
+    assert isinstance(confirm_quote(coffee.token, member_id, NOW, seeded), Redeemed)
+
+
+def test_any_edit_of_the_reward_between_choosing_and_confirming_is_refused(seeded, settings):
+    result, member_id = quote(seeded, "M100001", "coffee_voucher", settings)
+    with session_scope(seeded) as session:
+        reward = find_reward(session, "coffee_voucher")
+        reward.kind, reward.version = "gift", reward.version + 1  # a voucher turned gift: no address was asked
+    refused = confirm_quote(result.token, member_id, NOW, seeded)
+    assert refused.reason == "offer_changed"
+    assert balance(seeded, "M100001") == 1600
+
+
+def test_a_tap_on_the_confirm_of_a_cancelled_redemption_says_so(seeded, settings):
+    result, member_id = quote(seeded, "M100001", "coffee_voucher", settings)
+    redeemed = confirm_quote(result.token, member_id, NOW, seeded)
+    with session_scope(seeded) as session:
+        agent = create_agent(session, "undo", "Undo", "a-long-password")
+        cancel_redemption(session, redeemed.redemption_id, agent, "mistake", NOW, settings)
+    again = confirm_quote(result.token, member_id, NOW + timedelta(minutes=1), seeded)
+    assert isinstance(again, Refused) and again.reason == "redemption_cancelled"
+
+
 def test_the_per_member_limit_and_the_last_item(seeded, settings):
     first, member_id = quote(seeded, "M100001", "limited_mug", settings, address="1 Nanjing Rd")
-    second, _ = quote(seeded, "M100001", "limited_mug", settings, address="1 Nanjing Rd")
     assert isinstance(confirm_quote(first.token, member_id, NOW, seeded), Redeemed)
-    assert confirm_quote(second.token, member_id, NOW, seeded).reason in ("limit_reached", "out_of_stock")
+    again, _ = quote(seeded, "M100001", "limited_mug", settings, address="1 Nanjing Rd")
+    assert again.reason in ("limit_reached", "out_of_stock")
     late, other = quote(seeded, "M100005", "limited_mug", settings)
     assert late.reason == "out_of_stock"
 
@@ -269,13 +297,32 @@ def test_fifty_confirmations_for_the_last_ten_items_give_exactly_ten(url, settin
 
 
 def test_one_members_simultaneous_confirmations_never_overdraw(url, settings):
+    """Whatever quotes exist (made in two chats, or before the newest-choice rule), the member
+    lock lets confirmations through one at a time: three of 300 fit in 1,000 points."""
     with session_scope(url) as session:
         member_id = _members_with_points(session, 1, 1000)[0]
         reward = _reward(session, "unlimited", 300, None)
-        quotes = [(quote_reward(session, session.get(Member, member_id), reward, ("testchat", "one"), "en", NOW,
-                                settings).token, member_id) for _ in range(20)]
-    results = _confirm_all(url, quotes)
+        quotes = [RewardQuote(token=f"tok{number:02d}", member_id=member_id, reward_id=reward.id, points_cost=300,
+                              reward_version=1, platform="testchat", user_id=f"chat{number % 2}", language="en",
+                              status="pending", created_at=NOW, expires_at=NOW + timedelta(minutes=15))
+                  for number in range(20)]
+        session.add_all(quotes)
+    results = _confirm_all(url, [(f"tok{number:02d}", member_id) for number in range(20)])
     assert sum(isinstance(result, Redeemed) for result in results) == 3
     assert {result.reason for result in results if isinstance(result, Refused)} == {"insufficient_points"}
     with session_scope(url) as session:
         assert member_balance(session, member_id, NOW) == 100
+
+
+def test_twenty_taps_on_one_confirm_button_redeem_once(url, settings):
+    with session_scope(url) as session:
+        member_id = _members_with_points(session, 1, 1000)[0]
+        reward = _reward(session, "tapped", 300, 5)
+        token = quote_reward(session, session.get(Member, member_id), reward, ("testchat", "t"), "en", NOW,
+                             settings).token
+    results = _confirm_all(url, [(token, member_id)] * 20)
+    assert len({result.redemption_id for result in results}) == 1
+    assert sum(not result.again for result in results) == 1
+    with session_scope(url) as session:
+        assert member_balance(session, member_id, NOW) == 700
+        assert session.execute(select(Reward.stock).where(Reward.code == "tapped")).scalar_one() == 4

@@ -29,6 +29,10 @@ FALLBACK_RESPONSES = frozenset({"utter_ask_rephrase", "utter_offer_human"})
 FAILED_RESPONSES = frozenset({"utter_offer_human_after_error", "utter_offer_human_order_unknown"})
 LINKING_RESPONSES = frozenset({"utter_link_intro", "utter_ask_member_code", "utter_ask_phone_last4",
                                "utter_invalid_member_code", "utter_invalid_phone_last4", "utter_link_wrong"})
+# What the bot answers to a message that filled a form with the customer's own words (a gift's
+# delivery address): handled, and never kept for the inbox, whatever the NLU made of it.
+FORM_RESPONSES = frozenset({"utter_ask_delivery_address", "utter_invalid_delivery_address", "utter_redeem_confirm",
+                            "utter_redeem_refused"})
 OUTCOMES = ("answered", "fallback", "failed", "ticket", "linking", "agent", "survey", "ignored", "private_pending")
 KEPT_OUTCOMES = frozenset({"fallback", "failed"})
 
@@ -45,6 +49,8 @@ def outcome_of(responses: Iterable[Optional[str]], intent: Optional[str]) -> str
         return "ticket"
     if any(name in FAILED_RESPONSES for name in names):
         return "failed"
+    if any(name in FORM_RESPONSES for name in names):
+        return "answered"
     if intent == "nlu_fallback" or any(name in FALLBACK_RESPONSES for name in names):
         return "fallback"
     if any(name in LINKING_RESPONSES for name in names):
@@ -71,11 +77,12 @@ def message_row(*, at: datetime, platform: str, chat_type: str, chat_id: Optiona
                 text: str, addressed: bool, outcome: str, parse_data: Optional[Dict[str, Any]] = None,
                 language: Optional[str] = None, responses: Iterable[Optional[str]] = (),
                 conversation_id: Optional[str] = None) -> Dict[str, Any]:
+    responses = [name for name in responses if name]
     intent = (parse_data or {}).get("intent") or {}
     confidence = intent.get("confidence")
-    first = next((name for name in responses if name), None)
-    keep = addressed and (outcome in KEPT_OUTCOMES or (confidence is not None and confidence < LOW_CONFIDENCE
-                                                        and outcome == "answered"))
+    first = next(iter(responses), None)
+    keep = addressed and not any(name in FORM_RESPONSES for name in responses) and \
+        (outcome in KEPT_OUTCOMES or (confidence is not None and confidence < LOW_CONFIDENCE and outcome == "answered"))
     return {"at": at, "platform": platform, "chat_type": chat_type, "chat_id": chat_id, "user_id": user_id,
             "language": language or _language_of(parse_data), "intent": intent.get("name"),
             "confidence": float(confidence) if confidence is not None else None, "addressed": addressed,

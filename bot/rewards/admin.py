@@ -21,7 +21,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.db.models import Agent, Redemption, Reward, RewardText
+from bot.db.models import Agent, Redemption, Reward, RewardQuote, RewardText
 from bot.operator import audit
 from bot.rewards.admin_fields import (CODE_PATTERN, EDITABLE, RewardError, check_window, checked_code, checked_fields,
                                       shown, whole_number)
@@ -139,6 +139,10 @@ def edit_reward(session: Session, operator: Optional[Agent], code: Any, body: Di
                for name, value in fields.items() if field_json(name, value, zone) != before[name]}
     if not changed:
         return reward
+    if "kind" in changed and _ever_chosen(session, reward):
+        raise RewardError("kind cannot change once members have chosen this reward (a voucher redeemed as a gift "
+                          "would have no address, a gift as a voucher a code nobody expects): create a new reward "
+                          "and pause this one", "kind", 409)
     columns = {name: fields[name] for name in changed if name != "texts"}
     _bump(session, reward, loaded, now, **columns)
     if "texts" in changed:
@@ -147,6 +151,12 @@ def edit_reward(session: Session, operator: Optional[Agent], code: Any, body: Di
     session.refresh(reward)
     audit.record(session, operator, "reward.edit", reward.code, {"version": reward.version, "changed": changed})
     return reward
+
+
+def _ever_chosen(session: Session, reward: Reward) -> bool:
+    quoted = session.execute(select(RewardQuote.id).where(RewardQuote.reward_id == reward.id).limit(1)).first()
+    return quoted is not None or session.execute(
+        select(Redemption.id).where(Redemption.reward_id == reward.id).limit(1)).first() is not None
 
 
 def _bump(session: Session, reward: Reward, loaded: int, now: datetime, **columns: Any) -> None:

@@ -32,7 +32,7 @@ from bot.loyalty.points import debit_shares, ledger_state
 from bot.rewards.catalog import ineligible_reason, unavailable_reason
 from bot.settings import Settings
 
-PENDING, USED, DECLINED = "pending", "used", "declined"
+PENDING, USED, DECLINED, REPLACED = "pending", "used", "declined", "replaced"
 ISSUED, TO_SHIP = "issued", "to_ship"
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at a till
 
@@ -41,7 +41,8 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at
 class Refused:
     """Why a redemption cannot go ahead: `reason` is a code translated when shown
     (paused, not_started, expired, out_of_stock, not_eligible, limit_reached,
-    insufficient_points, price_changed, quote_unknown, quote_expired, quote_declined)."""
+    insufficient_points, price_changed, offer_changed, quote_unknown, quote_expired,
+    quote_declined, quote_replaced, redemption_cancelled)."""
 
     reason: str
     reward_id: Optional[int] = None
@@ -108,6 +109,7 @@ def quote_reward(session: Session, member: Member, reward: Reward, chat: tuple, 
         _check(session, reward, member, balance, now)
     except _Refusal as refusal:
         return refusal.result
+    _replace_pending(session, member.id)
     quote = RewardQuote(token=secrets.token_urlsafe(12), member_id=member.id, reward_id=reward.id,
                         points_cost=reward.points_cost, reward_version=reward.version, delivery_address=address,
                         platform=chat[0], user_id=chat[1], language=language, status=PENDING, created_at=now,
@@ -115,6 +117,13 @@ def quote_reward(session: Session, member: Member, reward: Reward, chat: tuple, 
     session.add(quote)
     session.flush()
     return Quoted(quote.token, reward.id, reward.points_cost, balance, quote.expires_at)
+
+
+def _replace_pending(session: Session, member_id: int) -> None:
+    """A new choice replaces the member's earlier unconfirmed ones: an old Confirm button, or
+    a "yes" typed later, can then never spend points on something the member moved on from."""
+    session.execute(update(RewardQuote).where(RewardQuote.member_id == member_id, RewardQuote.status == PENDING)
+                    .values(status=REPLACED).execution_options(synchronize_session=False))
 
 
 def lock_member(session: Session, member_id: int) -> bool:
@@ -143,27 +152,30 @@ def _confirm(session: Session, token: str, member_id: int, now: datetime) -> Red
         raise _Refusal("quote_unknown")
     if quote.status == USED:
         return _already(session, quote, now)
-    if quote.status == DECLINED:
-        raise _Refusal("quote_declined", quote.reward_id)
+    if quote.status in (DECLINED, REPLACED):
+        raise _Refusal(f"quote_{quote.status}", quote.reward_id)
     if quote.expires_at <= now:
         raise _Refusal("quote_expired", quote.reward_id)
     reward = session.get(Reward, quote.reward_id)
     member = session.get(Member, member_id)
     if reward.points_cost != quote.points_cost:
         raise _Refusal("price_changed", reward.id, was=quote.points_cost, now=reward.points_cost)
+    if reward.version != quote.reward_version or (reward.kind == "gift" and not quote.delivery_address):
+        raise _Refusal("offer_changed", reward.id)
     transactions = _transactions(session, member_id)
     balance = _balance(transactions, now)
     _check(session, reward, member, balance, now)
-    _take_stock(session, reward, quote.points_cost, now)
+    _take_stock(session, reward, quote, now)
     redemption = _issue(session, quote, reward, member, transactions, now)
     return Redeemed(redemption.id, reward.id, redemption.points, redemption.code, redemption.status,
                     balance - quote.points_cost)
 
 
-def _take_stock(session: Session, reward: Reward, cost: int, now: datetime) -> None:
-    """One item, atomically, only while the reward is still as quoted."""
+def _take_stock(session: Session, reward: Reward, quote: RewardQuote, now: datetime) -> None:
+    """One item, atomically, only while the reward is still as quoted (same version)."""
+    cost = quote.points_cost
     taken = session.execute(
-        update(Reward).where(Reward.id == reward.id, Reward.status == "active", Reward.points_cost == cost,
+        update(Reward).where(Reward.id == reward.id, Reward.status == "active", Reward.version == quote.reward_version,
                              (Reward.stock.is_(None)) | (Reward.stock > 0))
         .values(stock=case((Reward.stock.is_(None), None), else_=Reward.stock - 1))
         .execution_options(synchronize_session=False))
@@ -172,6 +184,8 @@ def _take_stock(session: Session, reward: Reward, cost: int, now: datetime) -> N
     session.refresh(reward)
     if reward.points_cost != cost:
         raise _Refusal("price_changed", reward.id, was=cost, now=reward.points_cost)
+    if reward.version != quote.reward_version:
+        raise _Refusal("offer_changed", reward.id)
     raise _Refusal(unavailable_reason(reward, now) or "out_of_stock", reward.id)
 
 
@@ -196,7 +210,10 @@ def _issue(session: Session, quote: RewardQuote, reward: Reward, member: Member,
 
 
 def _already(session: Session, quote: RewardQuote, now: datetime) -> Redeemed:
+    """The same redemption again (a double tap); one cancelled since is said so, without its code."""
     redemption = session.execute(select(Redemption).where(Redemption.quote_id == quote.id)).scalar_one()
+    if redemption.status == "cancelled":
+        raise _Refusal("redemption_cancelled", redemption.reward_id)
     balance = _balance(_transactions(session, quote.member_id), now)
     return Redeemed(redemption.id, redemption.reward_id, redemption.points, redemption.code, redemption.status,
                     balance, again=True)
@@ -208,13 +225,6 @@ def decline_quote(session: Session, token: str, member_id: int) -> bool:
         RewardQuote.token == str(token or ""), RewardQuote.member_id == member_id, RewardQuote.status == PENDING)
         .values(status=DECLINED).execution_options(synchronize_session=False))
     return result.rowcount == 1
-
-
-def latest_pending_quote(session: Session, member_id: int, now: datetime) -> Optional[RewardQuote]:
-    """The member's newest quote still waiting for a yes or no (for a typed "yes")."""
-    return session.execute(select(RewardQuote).where(
-        RewardQuote.member_id == member_id, RewardQuote.status == PENDING, RewardQuote.expires_at > now)
-        .order_by(RewardQuote.id.desc()).limit(1)).scalar_one_or_none()
 
 
 def check_reward(session: Session, member: Member, reward: Reward, now: datetime) -> Optional[Refused]:

@@ -13,6 +13,7 @@ from actions.common import latest_entity
 from actions.handoff import hand_over
 from bot.handoff.queue import INTENT_CATEGORIES
 from bot.loyalty.orders import find_member_order, normalize_order_number
+from bot.operator import intent_registry  # categories of hand-off intents made in the console
 
 
 def is_members_order(session, member, number: str) -> bool:
@@ -25,7 +26,7 @@ class ActionOpenServiceTicket(Action):
 
     async def run(self, dispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
-        category = INTENT_CATEGORIES.get(intent, "general")
+        category = INTENT_CATEGORIES.get(intent) or intent_registry.category_of(intent) or "general"
         number = normalize_order_number(latest_entity(tracker, "order_number"))
         intro = f"utter_ticket_{category}" if category in INTENT_CATEGORIES else None
         return hand_over(dispatcher, tracker, reason="service_request", category=category, intro=intro,

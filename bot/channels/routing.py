@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, Optional, Sequence, Tuple
 
 from bot.channels.contract import Event
+from bot.operator import intent_registry
 
 # What only people handle (bot/handoff/queue.py) is personal too: it opens a ticket.
 SERVICE_INTENTS = frozenset({"complain", "return_refund", "change_order", "payment_issue"})
@@ -21,8 +22,9 @@ REWARD_INTENTS = frozenset({"list_rewards", "redeem_points", "confirm_redemption
 PERSONAL_INTENTS = frozenset({"check_points", "check_order", "link_account", "request_human"}) | SERVICE_INTENTS | \
     REWARD_INTENTS
 PERSONAL_ENTITIES = frozenset({"order_number", "member_code", "phone_last4"})
+# faq: an FAQ answer is not personal; asked in a group, it is answered there.
 SHOP_INTENTS = frozenset({"check_points", "check_order", "ask_promotions", "link_account",
-                          "request_human", "list_rewards", "redeem_points", "my_redemptions"}) | SERVICE_INTENTS
+                          "request_human", "list_rewards", "redeem_points", "my_redemptions", "faq"}) | SERVICE_INTENTS
 SHOP_QUESTION_CONFIDENCE = 0.8
 
 # Responses that carry personal data or belong to linking: never shown in a group.
@@ -71,13 +73,15 @@ def strip_address(text: str, prefixes: Sequence[str]) -> Tuple[str, bool]:
 
 def is_shop_question(parse_data: Dict[str, Any]) -> bool:
     intent = parse_data.get("intent") or {}
-    return intent.get("name") in SHOP_INTENTS and (intent.get("confidence") or 0) >= SHOP_QUESTION_CONFIDENCE
+    name = intent.get("name")
+    shop = name in SHOP_INTENTS or intent_registry.is_shop_question(name)  # or an intent made in the console
+    return shop and (intent.get("confidence") or 0) >= SHOP_QUESTION_CONFIDENCE
 
 
 def is_personal(parse_data: Dict[str, Any]) -> bool:
     intent = (parse_data.get("intent") or {}).get("name")
     entities = {entity.get("entity") for entity in parse_data.get("entities") or []}
-    return intent in PERSONAL_INTENTS or bool(entities & PERSONAL_ENTITIES)
+    return intent in PERSONAL_INTENTS or intent_registry.is_personal(intent) or bool(entities & PERSONAL_ENTITIES)
 
 
 @dataclass(frozen=True)

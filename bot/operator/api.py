@@ -21,6 +21,7 @@ from bot.i18n import normalize_language
 from bot.operator import audit
 from bot.operator.canned_api import add_canned_routes
 from bot.operator.content_api import add_content_routes, error_json
+from bot.operator.faq_api import add_faq_routes
 from bot.operator.inbox_api import add_inbox_routes, inbox_error_json
 from bot.operator.insights_api import add_insights_routes
 from bot.operator.model_api import add_model_routes
@@ -139,6 +140,7 @@ class OperatorApi(InputChannel):
 
         add_page_routes(blueprint, settings)
         add_content_routes(blueprint, operator_only, settings)
+        add_faq_routes(blueprint, operator_only, settings)
         add_model_routes(blueprint, operator_only, settings)
         add_team_routes(blueprint, operator_only)
         add_canned_routes(blueprint, operator_only)

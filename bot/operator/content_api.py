@@ -182,4 +182,6 @@ def error_json(error: ContentError) -> Optional[response.HTTPResponse]:
     body: Dict[str, Any] = {"error": error.message}
     if error.details:
         body["errors"] = error.details
+    if getattr(error, "field", None):  # FAQ and intent changes name the field to fix
+        body["field"] = error.field
     return response.json(body, status=error.status, ensure_ascii=False)

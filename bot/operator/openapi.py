@@ -15,6 +15,8 @@ from bot.console.openapi_parts import (CROSS_SITE_LOGIN, LANGUAGE, LOCATION, RET
                                        json_body, obj, ok, operation, path_id, ref)
 from bot.operator.openapi_schemas import MODEL_NAME
 from bot.operator.openapi_schemas import SCHEMAS as OPERATOR_SCHEMAS
+from bot.operator.faq_openapi import PATHS as FAQ
+from bot.operator.faq_openapi import SCHEMAS as FAQ_SCHEMAS
 from bot.operator.inbox_openapi import PATHS as INBOX
 from bot.operator.inbox_openapi import SCHEMAS as INBOX_SCHEMAS
 from bot.operator.rewards_openapi import PATHS as REWARDS
@@ -236,14 +238,15 @@ OPENAPI: Dict[str, Any] = {
                             "the agent queue's teams, agents' languages and category routing, and the canned "
                             "replies agents pick; the points mall's rewards catalog and redemptions report; the "
                             "unanswered inbox (what the bot did not understand, and the operators' decisions) and "
-                            "conversation transcripts. "
+                            "conversation transcripts; FAQ topics and intents made in the console. "
                             "Log in with POST /operator/api/login and an operator account, then send "
                             "`Authorization: Bearer <token>`. Saves carry the `version` of the file they were "
                             "loaded from: a stale version gets 409, an invalid change 422 with `errors`. Every "
                             "error is JSON: `{\"error\": \"what is wrong\", \"field\": \"which field\"}`."},
     "tags": [{"name": "pages", "description": "the console's HTML pages, for browsers"}],
     "components": {"securitySchemes": SECURITY_SCHEMES, "schemas": {**SCHEMAS, **OPERATOR_SCHEMAS, **INBOX_SCHEMAS,
-                                                               **INSIGHTS_SCHEMAS, **REWARDS_SCHEMAS}},
+                                                               **INSIGHTS_SCHEMAS, **REWARDS_SCHEMAS, **FAQ_SCHEMAS}},
     "security": SIGNED_IN,
-    "paths": {**ACCOUNT, **ANNOUNCEMENTS, **CONTENT, **MODELS, **TEAMS, **CANNED, **REWARDS, **INBOX, **INSIGHTS},
+    "paths": {**ACCOUNT, **ANNOUNCEMENTS, **CONTENT, **MODELS, **TEAMS, **CANNED, **REWARDS, **INBOX, **INSIGHTS,
+              **FAQ},
 }

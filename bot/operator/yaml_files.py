@@ -20,6 +20,9 @@ from bot.db.types import text_problem
 EDITABLE_FOLDERS = ("data/nlu", "data/stories", "data/rules")
 DOMAIN = "domain.yml"
 TEST_STORIES = "tests/test_stories.yml"
+# Content the console keeps beside the training data and that training never reads: FAQ
+# topics switched off (bot/operator/faq.py) and what console-made intents do (intent_registry.py).
+ROOT_FILES = ("faq_disabled.yml", "console_intents.yml")
 WIDTH = 120
 MAX_NAME_LENGTH = 200  # well under the 255 bytes a file name may have
 
@@ -100,7 +103,7 @@ class ContentFiles:
 
     def path(self, name: str) -> Path:
         check_file_name(name)
-        allowed = name in (DOMAIN, TEST_STORIES) or any(
+        allowed = name in (DOMAIN, TEST_STORIES, *ROOT_FILES) or any(
             name.startswith(folder + "/") and name.count("/") == 2 and name.endswith(".yml")
             for folder in EDITABLE_FOLDERS)
         if not allowed or ".." in name:

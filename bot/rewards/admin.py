@@ -7,7 +7,13 @@ operator loaded and is written by one conditional UPDATE (`WHERE version = loade
 raises the version: two operators editing at once cannot overwrite each other silently —
 the later one hears 409 and reloads — and a member's confirmation quoted before a price
 change is refused (bot/rewards/redeem.py). A stock change is the number the operator
-typed, set as it is. Every change is in the audit log with the fields it changed. A
+typed, set as it is — but members' redemptions (and cancellations) change the stock without
+changing the version (a pending confirmation must not fail because someone else redeemed),
+so an edit of `stock` also carries `stock_was`, the stock the operator loaded, and is written
+only while the stock is still that (the same conditional UPDATE): an operator typing 10 over
+a loaded 10 after two redemptions would otherwise put back two items that are gone; they
+hear 409 with the stock now instead. Every change is in the audit log with the fields it
+changed. A
 reward that was ever redeemed is not deleted — its redemptions and their ledger entries
 name it — it can be paused instead.
 """
@@ -23,14 +29,16 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import Agent, Redemption, Reward, RewardQuote, RewardText
 from bot.operator import audit
-from bot.rewards.admin_fields import (CODE_PATTERN, EDITABLE, RewardError, check_window, checked_code, checked_fields,
-                                      shown, whole_number)
+from bot.rewards.admin_fields import (CODE_PATTERN, EDITABLE, MAX_STOCK, RewardError, check_window, checked_code,
+                                      checked_fields, shown, whole_number)
 from bot.rewards.catalog import CANCELLED, unavailable_reason
 
 REQUIRED_ON_CREATE = ("kind", "points_cost", "texts")
 MAX_VERSION = 2 ** 31 - 1
 STALE = "the reward was changed by someone else since you loaded it (version {loaded}, now {current}): reload it " \
         "and make your change again"
+STOCK_MOVED = "the stock is now {current}, not the {loaded} you loaded: members redeemed (or a cancellation gave an " \
+              "item back) since; reload the reward and set the stock again"
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -132,8 +140,12 @@ def edit_reward(session: Session, operator: Optional[Agent], code: Any, body: Di
                           "(create a new reward and pause this one instead)", "code")
     fields = checked_fields(body, zone)
     check_window(fields.get("valid_from", reward.valid_from), fields.get("valid_to", reward.valid_to))
+    stock_was = loaded_stock(body) if "stock" in fields else None
     if loaded != reward.version:
         raise RewardError(STALE.format(loaded=loaded, current=reward.version), "version", 409)
+    if "stock" in fields and stock_was != reward.stock:
+        raise RewardError(STOCK_MOVED.format(loaded=_stock_words(stock_was), current=_stock_words(reward.stock)),
+                          "stock", 409)
     before = fields_json(reward, zone)
     changed = {name: {"before": before[name], "after": field_json(name, value, zone)}
                for name, value in fields.items() if field_json(name, value, zone) != before[name]}
@@ -144,7 +156,7 @@ def edit_reward(session: Session, operator: Optional[Agent], code: Any, body: Di
                           "would have no address, a gift as a voucher a code nobody expects): create a new reward "
                           "and pause this one", "kind", 409)
     columns = {name: fields[name] for name in changed if name != "texts"}
-    _bump(session, reward, loaded, now, **columns)
+    _bump(session, reward, loaded, now, columns, stock_was)
     if "texts" in changed:
         _set_texts(reward, fields["texts"])
     session.flush()
@@ -159,15 +171,35 @@ def _ever_chosen(session: Session, reward: Reward) -> bool:
         select(Redemption.id).where(Redemption.reward_id == reward.id).limit(1)).first() is not None
 
 
-def _bump(session: Session, reward: Reward, loaded: int, now: datetime, **columns: Any) -> None:
-    """The conditional write: only over the version loaded (PostgreSQL re-checks the
-    condition after waiting for a concurrent writer; SQLite writes one at a time)."""
-    result = session.execute(update(Reward).where(Reward.id == reward.id, Reward.version == loaded)
+def loaded_stock(body: Dict[str, Any]) -> Optional[int]:
+    """`stock_was`, required with `stock`: the stock as the operator loaded it (null: unlimited)."""
+    if "stock_was" not in body:
+        raise RewardError("stock_was is required with stock: the stock as you loaded it (null for unlimited), so that "
+                          "redemptions made since are not undone", "stock_was")
+    return whole_number(body["stock_was"], "stock_was", 0, MAX_STOCK, empty="unlimited")
+
+
+def _stock_words(stock: Optional[int]) -> str:
+    return "unlimited" if stock is None else f"{stock:,}"
+
+
+def _bump(session: Session, reward: Reward, loaded: int, now: datetime, columns: Dict[str, Any],
+          stock_was: Optional[int]) -> None:
+    """The conditional write: only over the version loaded, and a new stock only over the
+    stock loaded (PostgreSQL re-checks the conditions after waiting for a concurrent
+    writer — a member's redemption taking an item, say; SQLite writes one at a time)."""
+    conditions = [Reward.id == reward.id, Reward.version == loaded]
+    if "stock" in columns:
+        conditions.append(Reward.stock.is_(None) if stock_was is None else Reward.stock == stock_was)
+    result = session.execute(update(Reward).where(*conditions)
                              .values(**columns, version=Reward.version + 1, updated_at=now)
                              .execution_options(synchronize_session=False))
     if result.rowcount != 1:
-        current = session.execute(select(Reward.version).where(Reward.id == reward.id)).scalar_one_or_none()
-        raise RewardError(STALE.format(loaded=loaded, current=current), "version", 409)
+        current = session.execute(select(Reward.version, Reward.stock).where(Reward.id == reward.id)).one()
+        if current.version != loaded:
+            raise RewardError(STALE.format(loaded=loaded, current=current.version), "version", 409)
+        raise RewardError(STOCK_MOVED.format(loaded=_stock_words(stock_was), current=_stock_words(current.stock)),
+                          "stock", 409)
 
 
 def _set_texts(reward: Reward, texts: Dict[str, Dict[str, str]]) -> None:

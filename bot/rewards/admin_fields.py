@@ -186,10 +186,10 @@ def checked_line(value: Any, field: str, shortest: int, longest: int) -> str:
 def checked_fields(body: Dict[str, Any], zone: str) -> Dict[str, Any]:
     """The editable fields present in `body`, each checked (unknown fields are refused:
     a misspelt field would otherwise be a change silently not made)."""
-    unknown = [name for name in body if name not in (*EDITABLE, "code", "version")]
+    unknown = [name for name in body if name not in (*EDITABLE, "code", "version", "stock_was")]
     if unknown:
         raise RewardError(f"{shown(unknown[0])} is not a field of a reward; the fields are code, version, "
-                          f"{', '.join(EDITABLE)}", None if text_problem(unknown[0]) else unknown[0][:64])
+                          f"stock_was, {', '.join(EDITABLE)}", None if text_problem(unknown[0]) else unknown[0][:64])
     checks = {
         "kind": checked_kind,
         "points_cost": lambda value: whole_number(value, "points_cost", 1, MAX_COST),

@@ -127,11 +127,12 @@ def test_points_spent_on_a_redemption_are_not_reminded(db_url):
     add_rewards(db_url)
     member_id = add_member(db_url, "A3", [(300, NOW + timedelta(days=4)), (1000, NOW + timedelta(days=200))],
                            chats=[("demo", "a3", "open")])
-    with session_scope(db_url) as session:  # 300 for the coffee voucher and the pen: the soonest lot
-        tokens = [quote_reward(session, session.get(Member, member_id),
-                               session.execute(select(Reward).where(Reward.code == code)).scalar_one(),
-                               ("demo", "a3"), "en", NOW, settings()).token for code in ("coffee", "pen")]
-    assert all(isinstance(confirm_quote(token, member_id, NOW, db_url), Redeemed) for token in tokens)
+    for code in ("coffee", "pen"):  # 300 for the coffee voucher and the pen: the soonest lot
+        with session_scope(db_url) as session:  # each chosen, then confirmed (a new choice replaces a pending one)
+            token = quote_reward(session, session.get(Member, member_id),
+                                 session.execute(select(Reward).where(Reward.code == code)).scalar_one(),
+                                 ("demo", "a3"), "en", NOW, settings()).token
+        assert isinstance(confirm_quote(token, member_id, NOW, db_url), Redeemed)
     assert send_due_reminders(db_url, NOW + timedelta(minutes=1), settings()) == 0
     assert sent(db_url) == [] and reminded_lots(db_url) == Counter()
 

@@ -26,10 +26,13 @@ from bot.insights.periods import day_bounds, local_today
 from bot.rewards.admin import moment_json, texts_of
 from bot.rewards.admin_fields import CODE_PATTERN, RewardError, shown
 from bot.rewards.catalog import CANCELLED
+from bot.rewards.fulfil import CODE_USED, SHIPPED
 from bot.rewards.redeem import ISSUED, TO_SHIP
 
 FIGURES = ("redemptions", "points_spent", "cancelled", "points_returned", "net_points")
-STATUSES = (ISSUED, TO_SHIP, CANCELLED)
+# Every status a redemption can be in (bot/rewards/fulfil.py): a code issued, then used at
+# the till; a gift to ship, then shipped; either cancelled before that.
+STATUSES = (ISSUED, CODE_USED, TO_SHIP, SHIPPED, CANCELLED)
 DEFAULT_DAYS = 30
 MAX_DAYS = 731
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)

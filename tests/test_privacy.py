@@ -275,6 +275,58 @@ def test_old_user_ids_are_cleared_and_the_counts_and_roll_ups_kept(session):
     assert {j.user_id for j in session.execute(select(GroupJoin)).scalars()} == {""}
 
 
+def test_old_points_mall_addresses_and_unused_confirmations_go(seeded_session):
+    """After RETENTION_DAYS an unused confirmation (declined, replaced, expired) is deleted
+    with the address and chat id it holds, a used one loses its address; a redemption keeps
+    its address while the gift waits, however long, and loses it once it was shipped or
+    cancelled that long ago. What the reports count stays."""
+    from bot.db.models import Member, Redemption, RewardQuote
+    from bot.rewards.catalog import find_reward
+
+    session, now = seeded_session, utcnow()
+    old, recent = now - timedelta(days=40), now - timedelta(days=2)
+    member = session.execute(select(Member).where(Member.code == "M100001")).scalar_one()
+    tote = find_reward(session, "canvas_tote")
+
+    def quote(token, status, at):
+        row = RewardQuote(token=token, member_id=member.id, reward_id=tote.id, points_cost=1000, reward_version=1,
+                          delivery_address=f"{token} Nanjing Rd", platform="testchat", user_id="alice-tc",
+                          language="en", status=status, created_at=at, expires_at=at + timedelta(minutes=10))
+        session.add(row)
+        return row
+
+    def redemption(name, status, at, quoted=None, cancelled_at=None):
+        row = Redemption(member_id=member.id, reward_id=tote.id, quote_id=quoted.id if quoted else None, points=1000,
+                         status=status, delivery_address=f"{name} Nanjing Rd", member_tier="gold", platform="testchat",
+                         user_id="alice-tc", language="en", created_at=at, cancelled_at=cancelled_at, lots=[])
+        session.add(row)
+        session.flush()
+        return row
+
+    for token, status in (("declined", "declined"), ("replaced", "replaced"), ("expired", "pending")):
+        quote(token, status, old)
+    quote("recent", "declined", recent)
+    used = quote("used", "used", old)
+    session.flush()
+    waiting = redemption("waiting", "to_ship", old, used)
+    shipped_long_ago, shipped_lately = redemption("shipped-old", "shipped", old), redemption("shipped-new", "shipped", old)
+    cancelled = redemption("cancelled", "cancelled", old, cancelled_at=old + timedelta(days=1))
+    for row, at in ((shipped_long_ago, old + timedelta(days=2)), (shipped_lately, recent)):
+        session.add(AuditEntry(at=at, account_name="desk", action="redemption.ship", target=f"redemption:{row.id}",
+                               detail={"member": "M100001", "reward": "canvas_tote", "carrier": None, "tracking": None}))
+    session.flush()
+
+    assert purge(session, now, 30).reward_records == 3 + 1 + 2  # three quotes gone; one quote, two redemptions cleared
+    session.expire_all()
+    quotes = {row.token: row.delivery_address for row in session.execute(select(RewardQuote)).scalars()}
+    assert quotes == {"recent": "recent Nanjing Rd", "used": None}
+    addresses = {row.id: row.delivery_address for row in session.execute(select(Redemption)).scalars()}
+    assert addresses == {waiting.id: "waiting Nanjing Rd", shipped_long_ago.id: None,
+                         shipped_lately.id: "shipped-new Nanjing Rd", cancelled.id: None}
+    assert purge(session, now, 30).reward_records == 0  # nothing left to do
+    assert purge(session, now + timedelta(days=30), 30).reward_records == 2  # the recent quote, the later shipment
+
+
 def test_a_retry_after_retention_is_still_a_duplicate(session):
     now = utcnow()
     old = now - timedelta(days=40)

@@ -12,7 +12,8 @@ messages and group joins (counts, intents, outcomes, groups), but the masked tex
 misunderstood messages and their grouping keys (the unanswered inbox) go, and so does who
 wrote or joined: the user id becomes empty and the conversation id goes. The roll-ups
 (insight_daily) are counts already and stay; bot/insights/rollup.py never recomputes days
-this far back.
+this far back. The points mall forgets delivery addresses and unused confirmations by its own
+rules (bot/rewards/retention.py).
 
 Ticket transcripts are the agents' record of a case and are not touched here.
 """
@@ -27,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import (ButtonPayload, Continuation, Conversation, ConversationEvent, GroupJoin, InboundEvent,
                            InsightRollupState, LinkAttempt, LoginFailure, MessageRecord, OutboundMessage, ReplyUrl)
+from bot.rewards.retention import forget_reward_records
 
 BATCH = 500
 # A row of the insights' state table: the UTC day of the last cutoff up to which user ids were
@@ -42,6 +44,7 @@ class Purged:
     attempts: int = 0  # failed logins and linking attempts deleted
     message_texts: int = 0  # recorded messages (insights) whose text was cleared
     user_ids: int = 0  # recorded messages and group joins whose user id was cleared
+    reward_records: int = 0  # points-mall confirmations deleted and delivery addresses cleared
 
 
 def _without_text_inbound(response: Any) -> Dict[str, Any]:
@@ -77,7 +80,8 @@ def purge(session: Session, now: datetime, days: int) -> Purged:
                     .execution_options(synchronize_session=False))
     attempts += session.execute(delete(Conversation).where(Conversation.updated_at < cutoff)).rowcount
     texts = _clear_message_texts(session, cutoff)
-    return Purged(inbound, outbound, attempts, texts, _forget_who(session, cutoff))
+    return Purged(inbound, outbound, attempts, texts, _forget_who(session, cutoff),
+                  forget_reward_records(session, cutoff))
 
 
 def _clear_message_texts(session: Session, cutoff: datetime) -> int:

@@ -21,7 +21,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 # The page's strings: the shared console texts, the routing labels (category.*, priority.*,
 # availability.* of queue.*.yml, for the Teams tab) and the operator console's own.
 SECTIONS = ("console", "queue", "operator")
-SCRIPTS = ("operator.js", "teams.js", "canned.js", "rewards.js", "inbox.js")  # the page's scripts, served from STATIC
+SCRIPTS = ("operator.js", "teams.js", "canned.js", "rewards.js", "inbox.js", "faq.js")  # the page's scripts, served from STATIC
 COOKIE_PATH = "/operator"
 
 

@@ -140,6 +140,11 @@
     const exampleRow = el("div", "row"); exampleRow.append(el("span", "meta", I("example")), example);
     const intentRow = el("div", "row"); intentRow.append(el("span", "meta", I("intent")), intent, add);
     const otherRow = el("div", "row"); otherRow.append(outOfScope, dismiss);
+    if (window.faqFromSamples) {  // the FAQ tab (faq.js): a new topic pre-filled with these texts
+      const faq = button(I("create_faq"), () => window.faqFromSamples([...new Set([example.value, ...group.samples.map(s => s.text)])]
+        .filter(t => t.trim() && !t.includes(MASK))));
+      faq.id = "inbox-create-faq"; otherRow.appendChild(faq);
+    }
     box.append(el("p", "meta", I("example_help")), exampleRow, maskNote, intentRow, otherRow, result);
     return box;
   }

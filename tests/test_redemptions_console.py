@@ -1,8 +1,9 @@
 """Agents and the points mall, on a real running assistant: the profile shows the member's
 redemptions with codes masked until revealed; an agent cancels one with a reason — the
 points come back through reversing ledger entries, the item back into stock, the change is
-audited and the customer is told privately; wrong requests get clear 4xx answers. Then the
-same in a real headless Chromium, in English and Chinese.
+audited and the customer is told privately — or marks a gift shipped with its carrier and
+tracking number, which the customer is told and which ends its cancellation; wrong requests
+get clear 4xx answers. Then the same in a real headless Chromium, in English and Chinese.
 """
 from __future__ import annotations
 
@@ -89,7 +90,7 @@ def test_an_agent_sees_and_cancels_a_redemption_over_the_api(mall_servers, recei
     assert status == 404
     status, done = agent_api(mall_servers, cancel, "POST", {"reason": "Out of this colour"}, token=token)
     assert status == 200 and done == {"redemption_id": tote.redemption_id, "points_returned": 1000,
-                                      "customer_told": True, "status": "cancelled"}
+                                      "customer_told": True, "restocked": True, "status": "cancelled"}
     assert agent_api(mall_servers, cancel, "POST", {"reason": "again"}, token=token)[0] == 409
     assert balance(database, "M100006") == before and stock(database, "canvas_tote") == 40
     with session_scope(database) as session:
@@ -144,3 +145,72 @@ def test_cancelling_in_the_console(mall_servers, username, language):
         assert sum(session.execute(select(PointsTransaction.amount).where(
             PointsTransaction.redemption_id == coffee.redemption_id,
             PointsTransaction.reason == "redeem_cancelled")).scalars().all()) == 300
+
+
+def test_an_agent_marks_a_gift_shipped_over_the_api(mall_servers, receiver):
+    database = mall_servers.database
+    tote = redeem(database, "M100005", "canvas_tote", ("testchat", "zhangwei-tc"), address="9 Huaihai Rd, Shanghai")
+    coffee = redeem(database, "M100005", "coffee_voucher", ("testchat", "zhangwei-tc"))
+    ticket_id = ask_for_a_person(mall_servers, "wx_zhangwei")
+    token = agent_token(mall_servers, "tom")
+    ship = f"/tickets/{ticket_id}/redemptions/{tote.redemption_id}/ship"
+    for body, field in (({"tracking": "SF/123"}, "tracking"), ({"carrier": "SF\u0000"}, "carrier"),
+                        ({"carrier": 12}, "carrier"), ({"tracking": "1" * 41}, "tracking")):
+        status, refused = agent_api(mall_servers, ship, "POST", body, token=token)
+        assert (status, refused["field"]) == (400, field), refused
+    status, refused = agent_api(mall_servers, f"/tickets/{ticket_id}/redemptions/{coffee.redemption_id}/ship", "POST",
+                                {}, token=token)
+    assert status == 409 and "not a gift" in refused["error"]
+    status, done = agent_api(mall_servers, ship, "POST", {"carrier": "SF Express", "tracking": "SF1234567890123"},
+                             token=token)
+    assert status == 200 and done == {"redemption_id": tote.redemption_id, "customer_told": True, "status": "shipped"}
+    assert agent_api(mall_servers, ship, "POST", {}, token=token)[0] == 409  # once
+    status, refused = agent_api(mall_servers, f"/tickets/{ticket_id}/redemptions/{tote.redemption_id}/cancel", "POST",
+                                {"reason": "too late"}, token=token)
+    assert status == 409 and "on its way" in refused["error"]
+    notice = receiver.wait_for(lambda got: any("SF1234567890123" in m.get("text", "") for m in got))
+    told = next(m for m in notice if "SF1234567890123" in m.get("text", ""))
+    assert told["destination"] == {"type": "private", "user_id": "zhangwei-tc"} and "Canvas tote bag" in told["text"]
+
+    _, body = agent_api(mall_servers, f"/tickets/{ticket_id}?lang=en", token=token)
+    shown = next(item for item in body["profile"]["redemptions"] if item["id"] == tote.redemption_id)
+    assert (shown["status"], shown["carrier"], shown["can_cancel"], shown["to_ship"]) == (
+        "shipped", "SF Express", False, False) and "SF1234567890123" not in str(body["profile"])
+    assert agent_api(mall_servers, f"/tickets/{ticket_id}/assign", "POST", token=token)[0] == 200
+    _, revealed = agent_api(mall_servers, f"/tickets/{ticket_id}/reveal", "POST", token=token)
+    assert revealed["redemptions"][str(tote.redemption_id)]["tracking"] == "SF1234567890123"
+    with session_scope(database) as session:
+        entry = session.execute(select(AuditEntry).where(AuditEntry.action == "redemption.ship",
+                                                         AuditEntry.target == f"redemption:{tote.redemption_id}"))
+        assert entry.scalar_one().account_name == "tom"
+
+
+@pytest.mark.parametrize("username, language", [("tom", "en"), ("lily", "zh")])
+def test_shipping_in_the_console(mall_servers, username, language):
+    database = mall_servers.database
+    member, user = {"en": ("M100009", "wx_chenjing"), "zh": ("M100011", "wx_yanglei")}[language]
+    tote = redeem(database, member, "canvas_tote", ("testchat", f"{user}-tc"), address="5 Nanjing Rd")
+    ticket_id = ask_for_a_person(mall_servers, user)
+    texts = {"en": ("Mark shipped…", "Mark shipped and tell the customer", "shipped", "with SF Express",
+                    "Marked shipped."),
+             "zh": ("标记已发货…", "标记已发货并通知客户", "已发货", "已由SF Express发货", "已标记为已发货。")}[language]
+    with chromium_page() as page:
+        log_in(page, mall_servers, username)
+        open_ticket_page(page, ticket_id)
+        row = page.locator(f'#redemptions .redemption[data-redemption="{tote.redemption_id}"]')
+        expect(row.locator(".redemption-ship")).to_have_text(texts[0])
+        row.locator(".redemption-ship").click()
+        expect(page.locator("#ship-confirm")).to_have_text(texts[1])
+        page.fill("#ship-carrier", "SF Express")
+        page.fill("#ship-tracking", "SF99887766")
+        page.click("#ship-confirm")
+        expect(row).to_have_attribute("data-status", "shipped")
+        expect(row.locator(".redemption-status")).to_have_text(texts[2])
+        expect(row.locator(".redemption-shipped")).to_contain_text(texts[3])
+        expect(row.locator(".redemption-cancel")).to_have_count(0)  # a shipped gift is not cancelled
+        expect(page.locator("#redemptions")).to_contain_text(texts[4])
+        assert_fully_translated(page)
+    with session_scope(database) as session:
+        entry = session.execute(select(AuditEntry).where(AuditEntry.target == f"redemption:{tote.redemption_id}"))
+        assert entry.scalar_one().detail["tracking"] == "SF99887766"
+

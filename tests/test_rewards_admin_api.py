@@ -1,9 +1,11 @@
 """The operators' rewards API over HTTP against a running assistant (bot/operator/rewards_api.py):
 only operators get in; a reward is created, read, edited (a stale version is a 409 naming
-`version`, an invalid field a 400 naming it), paused, resumed and deleted, all in the audit
-log; a reward a member redeemed cannot be deleted and shows in the redemptions list (the
-member masked), the report and its CSV; and every field of the create and edit bodies,
-given a value no client should send, gets a documented 4xx — never a 500."""
+`version`, a stale stock one naming `stock`, an invalid field a 400 naming it), paused,
+resumed and deleted, all in the audit log; a reward a member redeemed cannot be deleted and
+shows in the redemptions list (the member masked), the report and its CSV; the warehouse's
+to-ship CSV (audited), a batch shipped, a code used at the till once; and every field of the
+create and edit bodies, given a value no client should send, gets a documented 4xx — never a
+500."""
 from __future__ import annotations
 
 import csv
@@ -31,7 +33,8 @@ TEXTS = {"en": {"name": "Umbrella", "description": "A folding umbrella with our 
 ROUTES = (("GET", "/rewards"), ("POST", "/rewards"), ("GET", "/rewards/coffee_voucher"),
           ("PUT", "/rewards/coffee_voucher"), ("DELETE", "/rewards/coffee_voucher"),
           ("POST", "/rewards/coffee_voucher/pause"), ("POST", "/rewards/coffee_voucher/resume"),
-          ("GET", "/redemptions"), ("GET", "/redemptions/report"), ("GET", "/redemptions/report/by_tier.csv"))
+          ("GET", "/redemptions"), ("GET", "/redemptions/report"), ("GET", "/redemptions/report/by_tier.csv"),
+          ("GET", "/redemptions/to-ship.csv"), ("POST", "/redemptions/ship"), ("POST", "/vouchers/ABCD-EFGH-JKLM/use"))
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +74,8 @@ def test_the_reward_routes_need_an_operator_and_are_documented(operator_servers)
     documented = {(method.upper(), path.replace("/operator/api", "")) for path, item in OPENAPI["paths"].items()
                   for method in item}
     for method, path in ROUTES:
-        templated = path.replace("coffee_voucher", "{code}").replace("by_tier.csv", "{table}.csv")
+        templated = path.replace("coffee_voucher", "{code}").replace("by_tier.csv", "{table}.csv") \
+            .replace("ABCD-EFGH-JKLM", "{code}")
         assert (method, templated) in documented, (method, path)
 
 
@@ -86,9 +90,11 @@ def test_an_operator_creates_edits_pauses_resumes_and_deletes_a_reward(operator_
     _, listed = operator_api(operator_servers, "/rewards", token=token)
     assert code in [reward["code"] for reward in listed] and "coffee_voucher" in [r["code"] for r in listed]
 
-    status, edited = operator_api(operator_servers, f"/rewards/{code}", "PUT", {"version": 1, "stock": 2}, token=token)
+    status, edited = operator_api(operator_servers, f"/rewards/{code}", "PUT", {"version": 1, "stock": 2, "stock_was": 5},
+                                  token=token)
     assert status == 200 and (edited["stock"], edited["version"]) == (2, 2)
-    status, stale = operator_api(operator_servers, f"/rewards/{code}", "PUT", {"version": 1, "stock": 9}, token=token)
+    status, stale = operator_api(operator_servers, f"/rewards/{code}", "PUT", {"version": 1, "stock": 9, "stock_was": 5},
+                                 token=token)
     assert status == 409 and stale["field"] == "version" and "someone else" in stale["error"]
     status, invalid = operator_api(operator_servers, f"/rewards/{code}", "PUT",
                                    {"version": 2, "texts": {"en": TEXTS["en"]}}, token=token)
@@ -153,6 +159,48 @@ def test_a_redeemed_reward_is_kept_and_reported(operator_servers, token):  # noq
     assert (status, wrong["field"]) == (400, "from")
 
 
+def test_the_warehouse_and_the_till_over_http(operator_servers, token):  # noqa: F811
+    gift = new_reward(operator_servers, token)["code"]
+    shipped = redeem_over_the_service(operator_servers, "M100008", gift)
+    status, stale = operator_api(operator_servers, f"/rewards/{gift}", "PUT", {"version": 1, "stock": 5, "stock_was": 5},
+                                 token=token)  # loaded before the redemption took one
+    assert (status, stale["field"]) == (409, "stock") and "the stock is now 4" in stale["error"]
+
+    status, headers, body = get_raw(operator_servers, f"/redemptions/to-ship.csv?reward={gift}", token)
+    assert status == 200 and headers["Content-Type"].startswith("text/csv") and "to-ship" in headers[
+        "Content-Disposition"]
+    table = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert table[0] == ["redemption", "redeemed_at", "reward", "name_en", "name_zh", "delivery_address"]
+    assert [row[0] for row in table[1:]] == [str(shipped)] and table[1][2:] == [gift, "Umbrella", "折叠伞",
+                                                                               "1 Huaihai Rd"]
+    assert "redemption.to_ship_csv" in audited(operator_servers, token, "redemptions:to_ship")
+    assert get_raw(operator_servers, "/redemptions/to-ship.csv?reward=no_such", token)[0] == 400
+
+    batch = {"shipments": [{"redemption": shipped, "carrier": "SF Express", "tracking": "SF1234567890123"}]}
+    status, done = operator_api(operator_servers, "/redemptions/ship", "POST", batch, token=token)
+    assert status == 200 and (done["shipped"], done["already_shipped"], done["refused"]) == ([shipped], [], [])
+    status, again = operator_api(operator_servers, "/redemptions/ship", "POST", batch, token=token)
+    assert status == 200 and again["already_shipped"] == [shipped]
+    status, bad = operator_api(operator_servers, "/redemptions/ship", "POST",
+                               {"shipments": [{"redemption": shipped, "tracking": "SF/1"}]}, token=token)
+    assert (status, bad["field"]) == (400, "shipments[0].tracking")
+    assert audited(operator_servers, token, f"redemption:{shipped}") == ["redemption.ship"]
+
+    voucher = new_reward(operator_servers, token, kind="voucher")["code"]
+    redemption = redeem_over_the_service(operator_servers, "M100008", voucher)
+    with session_scope(operator_servers.env["DATABASE_URL"]) as session:
+        from bot.db.models import Redemption
+
+        code = session.get(Redemption, redemption).code
+    status, used = operator_api(operator_servers, f"/vouchers/{code.lower().replace('-', '')}/use", "POST", token=token)
+    assert status == 200 and used == {"redemption_id": redemption, "reward": voucher, "kind": "voucher",
+                                      "names": {"en": "Umbrella", "zh": "折叠伞"}, "points": 100, "status": "used"}
+    status, twice = operator_api(operator_servers, f"/vouchers/{code}/use", "POST", token=token)
+    assert status == 409 and "already used" in twice["error"]
+    assert operator_api(operator_servers, "/vouchers/AAAA-BBBB-CCCC/use", "POST", token=token)[0] == 404
+    assert audited(operator_servers, token, f"redemption:{redemption}") == ["redemption.use"]
+
+
 HOSTILE = ("\ud800", "a\x00b", 2 ** 64, -1, 1e308, True, None, [], {"a": 1}, "x" * 70000)
 
 
@@ -167,8 +215,8 @@ def test_hostile_values_in_every_field_get_a_documented_4xx(operator_servers, to
                                            for part in ("name", "description")]
     problems = []
     for method, path, body in (("POST", "/rewards", good), ("PUT", f"/rewards/{code}", {**good, "code": code,
-                                                                                       "version": 1})):
-        for place in places + ([("version",)] if method == "PUT" else []):
+                                                                                       "version": 1, "stock_was": 5})):
+        for place in places + ([("version",), ("stock_was",)] if method == "PUT" else []):
             for value in HOSTILE:
                 sent = json.loads(json.dumps(body))
                 target = sent

@@ -1,9 +1,10 @@
 """The operator console's Rewards tab in a real headless Chromium: an operator creates a
 reward in both languages (a missing Chinese name refused on the way, its box marked),
 edits its stock, pauses it and sees it all in the catalog table and the audit log; an
-edit over someone else's is refused and reloaded; the tab reads right in Chinese; and a
-member's redemption shows in the Redemptions view (report, CSV, list) and the insights'
-rewards section."""
+edit over someone else's is refused and reloaded, and so is a stock edit after members
+redeemed (with the stock now); the reward's image shows as a thumbnail; the tab reads right
+in Chinese; a member's redemption shows in the Redemptions view (report, CSV, list) and the
+insights' rewards section, and a gift in the warehouse's to-ship CSV."""
 from __future__ import annotations
 
 import csv
@@ -127,6 +128,45 @@ def test_an_edit_over_someone_elses_is_refused_and_reloaded(operator_servers):  
         expect(page.locator("#rewards-result")).to_have_text(SAVED)
         expect(page.locator(f"#rewards-table tr[data-reward={code}] td.cost")).to_have_text("350 pts")
         assert not errors, errors
+
+
+def test_a_stock_edit_after_members_redeemed_says_the_stock_now_and_reloads(operator_servers):  # noqa: F811
+    token = operator_token(operator_servers)
+    code = f"lamp_{uuid.uuid4().hex[:6]}"
+    image = "https://shop.example.com/lamp.png"
+    texts = {"en": {"name": "Desk lamp", "description": ""}, "zh": {"name": "台灯", "description": ""}}
+    assert operator_api(operator_servers, "/rewards", "POST", {"code": code, "kind": "gift", "points_cost": 100,
+                                                                "stock": 5, "image_url": image, "texts": texts},
+                        token=token)[0] == 201
+    with chromium_page() as page:
+        errors = open_tab(page, operator_servers)
+        row = page.locator(f"#rewards-table tr[data-reward={code}]")
+        expect(row.locator("img.thumbnail")).to_have_attribute("src", image)
+        expect(row.locator("img.thumbnail")).to_have_attribute("alt", "Desk lamp")
+        row.locator(".edit-reward").click()
+        redeem_over_the_service(operator_servers, "M100008", code)  # a member, meanwhile: 5 -> 4
+        page.fill("#reward-stock", "10")
+        page.click("#save-reward")
+        expect(page.locator("#rewards-error")).to_have_text(
+            "Members redeemed this reward since you opened it: the stock is now 4. Reload it and set the stock again.")
+        expect(page.locator("#reward-stock")).to_have_class(re.compile("invalid"))
+        page.click("#reload-reward")
+        expect(page.locator("#reward-stock")).to_have_value("4")
+        page.fill("#reward-stock", "10")
+        page.click("#save-reward")
+        expect(page.locator("#rewards-result")).to_have_text(SAVED)
+        expect(row.locator("td.stock")).to_have_text("10")
+
+        page.click("#rewards-view-redemptions")
+        link = page.locator("#to-ship-csv")
+        expect(link).to_have_text("Download the gifts to ship (CSV, with delivery addresses)")
+        reply = page.request.get(urljoin(page.url, link.get_attribute("href")))  # the console's session cookie
+        assert reply.status == 200 and "text/csv" in reply.headers["content-type"]
+        rows = list(csv.reader(io.StringIO(reply.text().lstrip("\ufeff"))))
+        assert [code, "Desk lamp", "台灯", "1 Huaihai Rd"] in [row[2:] for row in rows]
+        assert not errors, errors
+    _, entries = operator_api(operator_servers, "/audit", token=token)
+    assert any(entry["action"] == "redemption.to_ship_csv" and entry["who"] == "olivia" for entry in entries)
 
 
 def test_the_rewards_tab_in_chinese(operator_servers):  # noqa: F811

@@ -1,11 +1,13 @@
 """The agent API's points-mall routes: an agent sees the redemptions of a ticket's customer
-(in the profile panel) and cancels one — the points come back through reversing ledger
+(in the profile panel), cancels one — the points come back through reversing ledger
 entries, the item goes back into stock, the change is audited and the customer is told
-privately (bot/rewards/cancel.py).
+privately (bot/rewards/cancel.py) — or marks a gift shipped, with an optional carrier and
+tracking number the customer is told (bot/rewards/fulfil.py).
 
 Like customer tags, redemptions are the member's, not the ticket's: any agent may cancel
-one from any of the member's tickets, resolved ones included; the redemption must belong
-to the ticket's member (another member's is 404, as if it did not exist).
+one (or mark it shipped) from any of the member's tickets, resolved ones included; the
+redemption must belong to the ticket's member (another member's is 404, as if it did not
+exist).
 """
 from __future__ import annotations
 
@@ -21,7 +23,9 @@ from bot.console.redemption_views import profile_redemptions
 from bot.db.models import Member, Redemption
 from bot.db.types import utcnow
 from bot.handoff.live import LIVE
-from bot.rewards.cancel import CancelError, cancel_redemption
+from bot.rewards.cancel import cancel_redemption
+from bot.rewards.fulfil import ship_redemption
+from bot.rewards.inputs import MAX_CARRIER, RedemptionError, checked_text, checked_tracking
 from bot.settings import Settings
 
 def _member_redemption(session: Session, ticket_id: int, redemption_id: int) -> Member:
@@ -53,12 +57,29 @@ def add_redemption_routes(blueprint: Blueprint, settings: Settings) -> None:
         _member_redemption(session, ticket_id, redemption_id)
         try:
             done = cancel_redemption(session, redemption_id, agent, reason, _now(), settings)
-        except CancelError as error:
+        except RedemptionError as error:
             raise ApiError(error.status, error.message, error.field)
         session.commit()
         LIVE.publish({"type": "ticket", "ticket_id": ticket_id})
         return response.json({"redemption_id": done.redemption_id, "points_returned": done.points_returned,
-                              "customer_told": done.customer_told, "status": "cancelled"}, ensure_ascii=False)
+                              "customer_told": done.customer_told, "restocked": done.restocked,
+                              "status": "cancelled"}, ensure_ascii=False)
+
+    @blueprint.route("/api/tickets/<ticket_id:int>/redemptions/<redemption_id:int>/ship", methods=["POST"])
+    @authenticated
+    def ship(request, session, agent, ticket_id, redemption_id):
+        body = request_body(request)
+        try:
+            carrier = checked_text(body.get("carrier"), "carrier", MAX_CARRIER, required=False)
+            tracking = checked_tracking(body.get("tracking"))
+            _member_redemption(session, ticket_id, redemption_id)
+            told = ship_redemption(session, redemption_id, agent, carrier, tracking, settings)
+        except RedemptionError as error:
+            raise ApiError(error.status, error.message, error.field)
+        session.commit()
+        LIVE.publish({"type": "ticket", "ticket_id": ticket_id})
+        return response.json({"redemption_id": redemption_id, "customer_told": told, "status": "shipped"},
+                             ensure_ascii=False)
 
 
 def _now() -> datetime:

@@ -1,5 +1,7 @@
-"""Operator API for the points mall: the catalog (bot/rewards/admin.py) and what was
-redeemed (bot/rewards/report.py). Times are shown, and read, in the brand's time zone."""
+"""Operator API for the points mall: the catalog (bot/rewards/admin.py), what was redeemed
+(bot/rewards/report.py), the warehouse's list of gifts to ship and a batch of them shipped
+(bot/rewards/warehouse.py), and a voucher or coupon code used at a store's till
+(bot/rewards/fulfil.py). Times are shown, and read, in the brand's time zone."""
 from __future__ import annotations
 
 from typing import Any, Callable, Dict
@@ -10,7 +12,8 @@ from bot.db.types import utcnow
 from bot.insights.export import csv_bytes
 from bot.operator import json_requests
 from bot.operator.json_requests import answer
-from bot.rewards import admin, report
+from bot.rewards import admin, report, warehouse
+from bot.rewards.fulfil import use_code, used_json
 from bot.rewards.admin_fields import RewardError
 from bot.settings import Settings
 
@@ -64,6 +67,7 @@ def add_reward_routes(blueprint: Blueprint, operator_only: Callable, settings: S
         return answer(shown(session, admin.set_status(session, operator, code, "active", utcnow())))
 
     add_redemption_routes(blueprint, operator_only, zone)
+    add_fulfilment_routes(blueprint, operator_only, settings)
 
 
 def add_redemption_routes(blueprint: Blueprint, operator_only: Callable, zone: str) -> None:
@@ -92,3 +96,25 @@ def add_redemption_routes(blueprint: Blueprint, operator_only: Callable, zone: s
         # as the insights' CSV: a byte-order mark for Excel, no cell read as a formula
         return response.raw(csv_bytes(columns, rows), content_type="text/csv; charset=utf-8",
                             headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def add_fulfilment_routes(blueprint: Blueprint, operator_only: Callable, settings: Settings) -> None:
+    zone = settings.default_timezone
+
+    @blueprint.route("/api/redemptions/to-ship.csv", methods=["GET"])
+    @operator_only
+    def to_ship_csv(request, session, operator):
+        columns, rows = warehouse.to_ship_table(session, operator, request.args, zone)
+        name = f"redemptions-to-ship-{utcnow().date()}.csv"
+        return response.raw(csv_bytes(columns, rows), content_type="text/csv; charset=utf-8",
+                            headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+    @blueprint.route("/api/redemptions/ship", methods=["POST"])
+    @operator_only
+    def ship_batch(request, session, operator):
+        return answer(warehouse.ship_batch(session, operator, body_of(request), settings))
+
+    @blueprint.route("/api/vouchers/<code:str>/use", methods=["POST"])
+    @operator_only
+    def use_voucher(request, session, operator, code):
+        return answer(used_json(use_code(session, code, operator)))

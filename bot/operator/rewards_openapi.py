@@ -1,6 +1,7 @@
 """OpenAPI description of the points mall's operator routes (bot/operator/rewards_api.py):
-the rewards catalog and the redemptions list and report; merged into the operator API's
-document by openapi.py. The limits are those bot/rewards/admin_fields.py enforces."""
+the rewards catalog, the redemptions list and report, the warehouse's to-ship list and
+batch shipping, and a code used at the till; merged into the operator API's document by
+openapi.py. The limits are those bot/rewards/admin_fields.py and bot/rewards/inputs.py enforce."""
 from __future__ import annotations
 
 from typing import Any, Dict
@@ -12,7 +13,9 @@ from bot.db.models.rewards import REWARD_KINDS, REWARD_STATUSES
 from bot.rewards.admin import MAX_VERSION
 from bot.rewards.admin_fields import (MAX_COST, MAX_DESCRIPTION, MAX_IMAGE_URL, MAX_LIMIT, MAX_NAME, MAX_STOCK,
                                       MAX_TAGS)
+from bot.rewards.inputs import MAX_CARRIER, MAX_TRACKING
 from bot.rewards.report import FIGURES, MAX_PAGE, MAX_PER_PAGE, REPORT_TABLES, STATUSES
+from bot.rewards.warehouse import MAX_BATCH, TO_SHIP_COLUMNS
 from bot.loyalty.tags import MAX_TAG_LENGTH
 
 COUNT = {"type": "integer", "minimum": 0}
@@ -34,7 +37,8 @@ FIELDS: Schema = {
                                                                           "gives"},
     "points_cost": {"type": "integer", "minimum": 1, "maximum": MAX_COST},
     "stock": nullable({"type": "integer", "minimum": 0, "maximum": MAX_STOCK,
-                       "description": "the number in stock, set as given; null: unlimited"}),
+                       "description": "the number in stock, set as given; null: unlimited. An edit sends "
+                                      "stock_was with it"}),
     "per_member_limit": nullable({"type": "integer", "minimum": 1, "maximum": MAX_LIMIT,
                                   "description": "null: no limit"}),
     "tiers": array({"type": "string", "enum": list(TIERS)}, description="empty: every tier"),
@@ -52,8 +56,12 @@ VERSION = {"type": "integer", "minimum": 1, "maximum": MAX_VERSION,
 REWARD_INPUT = obj({"code": CODE, **FIELDS}, required=["code", "kind", "points_cost", "texts"],
                    additionalProperties=False, description="left out: unlimited stock, no limit, every member, "
                                                            "no time limit, active")
+STOCK_WAS = nullable({"type": "integer", "minimum": 0, "maximum": MAX_STOCK,
+                      "description": "required with stock: the stock as you loaded it (null: unlimited). Members' "
+                                     "redemptions change the stock without changing the version; if the stock is no "
+                                     "longer this, the answer is 409 with field stock and the stock now"})
 REWARD_CHANGE = obj({"version": VERSION, "code": {**CODE, "description": "if given, the reward's own code"},
-                     **FIELDS}, required=["version"], additionalProperties=False,
+                     "stock_was": STOCK_WAS, **FIELDS}, required=["version"], additionalProperties=False,
                     description="the fields to change; the rest stay as they are")
 REWARD = obj({
     "code": TEXT, "kind": {"type": "string", "enum": list(REWARD_KINDS)}, "points_cost": {"type": "integer"},
@@ -85,8 +93,28 @@ REDEMPTION_PAGE = obj({**SPAN, "reward": nullable(TEXT), "status": nullable({"ty
                        "page": {"type": "integer"}, "per_page": {"type": "integer"}, "total": COUNT,
                        "redemptions": array(ref("Redemption"))})
 
+SHIPMENT = obj({"redemption": {"type": "integer", "minimum": 1, "description": "the redemption's id (the CSV's "
+                                                                              "first column)"},
+                 "carrier": nullable({"type": "string", "maxLength": MAX_CARRIER, "example": "SF Express"}),
+                 "tracking": nullable({"type": "string", "maxLength": MAX_TRACKING,
+                                       "pattern": "^[A-Za-z0-9][A-Za-z0-9 -]*$", "example": "SF1234567890123"})},
+                required=["redemption"], additionalProperties=False)
+SHIP_BATCH = obj({"shipments": array(SHIPMENT, minItems=1, maxItems=MAX_BATCH)}, additionalProperties=False)
+SHIPPED_BATCH = obj({
+    "shipped": array({"type": "integer"}, description="marked shipped now; their members told"),
+    "already_shipped": array({"type": "integer"}, description="shipped before: left alone, nobody told twice"),
+    "refused": array(obj({"redemption": {"type": "integer"}, "error": TEXT}),
+                     description="cancelled since, or not a gift: not shipped, with the reason"),
+    "customers_told": {**COUNT, "description": "notices queued to a private chat the bot may write to"}})
+VOUCHER_USED = obj({"redemption_id": {"type": "integer"}, "reward": TEXT,
+                    "kind": {"type": "string", "enum": ["voucher", "coupon"]},
+                    "names": {"type": "object", "additionalProperties": TEXT,
+                              "description": "what to hand over, in each language"},
+                    "points": {"type": "integer"}, "status": {"type": "string", "enum": ["used"]}})
+
 SCHEMAS: Schema = {"Reward": REWARD, "RewardInput": REWARD_INPUT, "RewardChange": REWARD_CHANGE,
-                   "Redemption": REDEMPTION, "RedemptionPage": REDEMPTION_PAGE, "RedemptionReport": REPORT}
+                   "Redemption": REDEMPTION, "RedemptionPage": REDEMPTION_PAGE, "RedemptionReport": REPORT,
+                   "ShipmentBatch": SHIP_BATCH, "ShipmentResult": SHIPPED_BATCH, "VoucherUsed": VOUCHER_USED}
 
 
 def _query(name: str, description: str, schema: Schema) -> Schema:
@@ -114,7 +142,9 @@ PATHS: Dict[str, Any] = {
     "/operator/api/rewards/{code}": {
         "get": operation("One reward", ONE, errors=(404,), params=CODE_PARAM),
         "put": changing("Change a reward's fields (audited with what changed); the version you loaded must still "
-                        "be its version (409 otherwise: reload)", ONE, errors=(400, 404, 409), params=CODE_PARAM,
+                        "be its version, and a stock change carries stock_was, the stock you loaded, which must "
+                        "still be its stock (409 otherwise, field version or stock: reload)", ONE,
+                        errors=(400, 404, 409), params=CODE_PARAM,
                         body=json_body(ref("RewardChange"))),
         "delete": changing("Delete a reward nobody redeemed (409 for one that was: pause it)",
                            {200: ok("deleted", obj({"deleted": TEXT}))}, errors=(404, 409), params=CODE_PARAM)},
@@ -138,6 +168,24 @@ PATHS: Dict[str, Any] = {
         "One table of the redemptions report as CSV", {200: CSV}, errors=(400, 404), params=[
             {"name": "table", "in": "path", "required": True,
              "schema": {"type": "string", "enum": list(REPORT_TABLES)}}, *SPAN_PARAMS])},
+    "/operator/api/redemptions/to-ship.csv": {"get": operation(
+        "The gifts waiting to be shipped, oldest first, with their delivery addresses, as CSV for the warehouse; "
+        "personal data: every download is audited as redemption.to_ship_csv",
+        {200: {**CSV, "description": "columns " + ", ".join(TO_SHIP_COLUMNS) + " (UTF-8 with a byte-order mark)"}},
+        errors=(400,), params=[_query("reward", "only this reward's (its code)", TEXT)])},
+    "/operator/api/redemptions/ship": {"post": changing(
+        "Mark a batch of gifts shipped, each with an optional carrier and tracking number: each member is told "
+        "privately, each shipment audited as redemption.ship. Checked in full first (400 names the entry and field); "
+        "a gift shipped before is left alone, one cancelled since (or not a gift) is refused in the answer",
+        {200: ok("what became of each", ref("ShipmentResult"))}, errors=(400,),
+        body=json_body(ref("ShipmentBatch")))},
+    "/operator/api/vouchers/{code}/use": {"post": changing(
+        "A store till takes a voucher or coupon code (any case, hyphens optional): it is marked used, once, and "
+        "audited as redemption.use; the answer says what to hand over. 404 for a code never issued, 409 for one "
+        "cancelled (points returned) or used before",
+        {200: ok("the code is good and now used", ref("VoucherUsed"))}, errors=(404, 409), params=[
+            {"name": "code", "in": "path", "required": True, "description": "the code the customer shows",
+             "schema": {"type": "string", "example": "ABCD-EFGH-JKLM"}}])},
     "/operator/static/rewards.js": {"get": operation("The script of the console's Rewards tab", {
         200: {"description": "JavaScript", "content": {"text/javascript": {"schema": {"type": "string"}}}}},
         signed_in=False, tags=["pages"])},

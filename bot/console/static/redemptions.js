@@ -1,9 +1,11 @@
-// Agent console, the points mall in the profile panel: the member's redemptions (codes and
-// addresses masked until the agent reveals the ticket's personal data) and cancelling one with
-// a reason the customer is told. Loaded before console.js, whose helpers (el, fmt, api, S,
+// Agent console, the points mall in the profile panel: the member's redemptions (codes, addresses
+// and tracking numbers masked until the agent reveals the ticket's personal data), cancelling one
+// with a reason the customer is told, and marking a gift shipped with an optional carrier and
+// tracking number the customer is told. Loaded before console.js, whose helpers (el, fmt, api, S,
 // shown, current, renderTicket) these functions use once the page runs.
 "use strict";
-let cancelDraft = null;  // {redemption, value}: an open cancel form survives live redraws
+// The one form open in the panel, {redemption, kind: "cancel" | "ship", values}: it survives live redraws.
+let redemptionDraft = null;
 
 function redemptionsSection(t) {
   const box = el("section"); box.id = "redemptions";
@@ -21,39 +23,77 @@ function redemptionRow(t, r, revealed) {
   const state = el("span", "chip redemption-status " + r.status, r.status_label); row.appendChild(state);
   if (r.code) row.appendChild(el("div", "redemption-code", S.redemption_code_label + ": " + (revealed ? revealed.code : r.code)));
   if (revealed && revealed.delivery_address) row.appendChild(el("div", "", S.redemption_address_label + ": " + revealed.delivery_address));
+  if (r.shipped) row.appendChild(el("div", "redemption-shipped", r.carrier ? fmt(S.redemption_shipped_with, {date: r.shipped, carrier: r.carrier}) : fmt(S.redemption_shipped_on, {date: r.shipped})));
+  if (revealed && revealed.tracking) row.appendChild(el("div", "redemption-tracking", S.redemption_tracking_label + ": " + revealed.tracking));
+  if (r.used) row.appendChild(el("div", "redemption-used", fmt(S.redemption_used_on, {date: r.used})));
   if (r.status === "cancelled") {
     row.appendChild(el("div", "empty", fmt(S.redemption_cancelled_because, {date: r.cancelled, reason: r.cancel_reason})));
-  } else if (cancelDraft && cancelDraft.redemption === r.id) {
-    row.appendChild(cancelForm(t, r));
+  } else if (redemptionDraft && redemptionDraft.redemption === r.id) {
+    row.appendChild(redemptionDraft.kind === "ship" ? shipForm(t, r) : cancelForm(t, r));
   } else {
-    const open = el("button", "redemption-cancel", S.redemption_cancel); open.type = "button";
-    open.onclick = () => { cancelDraft = {redemption: r.id, value: ""}; renderTicket(current); focusCancelReason(); };
-    row.appendChild(open);
+    if (r.to_ship) row.appendChild(openFormButton(r, "ship", "redemption-ship", S.redemption_ship, {carrier: "", tracking: ""}));
+    if (r.can_cancel) row.appendChild(openFormButton(r, "cancel", "redemption-cancel", S.redemption_cancel, {reason: ""}));
   }
   return row;
 }
 
-function cancelForm(t, r) {
-  const form = el("form", "cancel-form"); form.id = "cancel-form";
-  const reason = el("input"); reason.id = "cancel-reason"; reason.maxLength = 500; reason.value = cancelDraft.value;
-  reason.placeholder = S.redemption_cancel_reason; reason.setAttribute("aria-label", S.redemption_cancel_reason);
-  reason.oninput = () => { cancelDraft.value = reason.value; };
-  const confirm = el("button", "danger", S.redemption_cancel_confirm); confirm.type = "submit"; confirm.id = "cancel-confirm";
-  const back = el("button", "", S.redemption_cancel_back); back.type = "button";
-  back.onclick = () => { cancelDraft = null; renderTicket(current); };
-  form.appendChild(reason); form.appendChild(confirm); form.appendChild(back);
-  form.onsubmit = async e => {
-    e.preventDefault();
-    if (!reason.value.trim()) { alert(S.redemption_cancel_need_reason); return; }
-    const data = await api("/tickets/" + t.id + "/redemptions/" + r.id + "/cancel", "POST", {reason: reason.value});
-    if (!data) return;
-    cancelDraft = null;
-    const fresh = await api("/tickets/" + t.id);
-    if (fresh && current && current.id === t.id) { Object.assign(current, fresh); renderTicket(current); }
-    const done = document.getElementById("redemptions");
-    if (done) done.appendChild(el("p", "notice", fmt(S.redemption_cancel_done, {points: data.points_returned.toLocaleString()})));
-  };
+function openFormButton(r, kind, className, label, values) {
+  const open = el("button", className, label); open.type = "button";
+  open.onclick = () => { redemptionDraft = {redemption: r.id, kind, values}; renderTicket(current); focusDraft(); };
+  return open;
+}
+
+function draftInput(id, name, label, maxLength) {
+  const input = el("input"); input.id = id; input.maxLength = maxLength; input.value = redemptionDraft.values[name];
+  input.placeholder = label; input.setAttribute("aria-label", label);
+  input.oninput = () => { redemptionDraft.values[name] = input.value; };
+  return input;
+}
+
+function draftForm(id, fields, confirmText, confirmId, confirmClass, backText, onsubmit) {
+  const form = el("form", id); form.id = id;
+  fields.forEach(field => form.appendChild(field));
+  const confirm = el("button", confirmClass, confirmText); confirm.type = "submit"; confirm.id = confirmId;
+  const back = el("button", "", backText); back.type = "button";
+  back.onclick = () => { redemptionDraft = null; renderTicket(current); };
+  form.appendChild(confirm); form.appendChild(back);
+  form.onsubmit = e => { e.preventDefault(); onsubmit(); };
   return form;
 }
 
-function focusCancelReason() { const input = document.getElementById("cancel-reason"); if (input) input.focus(); }
+// After a change: the ticket again (the panel shows the new status), then what happened.
+async function afterRedemptionChange(t, lines) {
+  redemptionDraft = null;
+  const fresh = await api("/tickets/" + t.id);
+  if (fresh && current && current.id === t.id) { Object.assign(current, fresh); renderTicket(current); }
+  const done = document.getElementById("redemptions");
+  if (done) lines.forEach(line => done.appendChild(el("p", "notice", line)));
+}
+
+function cancelForm(t, r) {
+  const reason = draftInput("cancel-reason", "reason", S.redemption_cancel_reason, 500);
+  return draftForm("cancel-form", [reason], S.redemption_cancel_confirm, "cancel-confirm", "danger", S.redemption_cancel_back, async () => {
+    if (!reason.value.trim()) { alert(S.redemption_cancel_need_reason); return; }
+    const data = await api("/tickets/" + t.id + "/redemptions/" + r.id + "/cancel", "POST", {reason: reason.value});
+    if (!data) return;
+    const points = data.points_returned.toLocaleString();
+    await afterRedemptionChange(t, [fmt(data.restocked ? S.redemption_cancel_done : S.redemption_cancel_done_no_restock, {points})]
+      .concat(data.customer_told ? [] : [S.redemption_not_told]));
+  });
+}
+
+function shipForm(t, r) {
+  const carrier = draftInput("ship-carrier", "carrier", S.redemption_ship_carrier, 60);
+  const tracking = draftInput("ship-tracking", "tracking", S.redemption_ship_tracking, 40);
+  return draftForm("ship-form", [carrier, tracking], S.redemption_ship_confirm, "ship-confirm", "primary", S.redemption_ship_back, async () => {
+    const data = await api("/tickets/" + t.id + "/redemptions/" + r.id + "/ship", "POST",
+      {carrier: carrier.value.trim() || null, tracking: tracking.value.trim() || null});
+    if (!data) return;
+    await afterRedemptionChange(t, [S.redemption_ship_done].concat(data.customer_told ? [] : [S.redemption_not_told]));
+  });
+}
+
+function focusDraft() {
+  const input = document.getElementById(redemptionDraft && redemptionDraft.kind === "ship" ? "ship-carrier" : "cancel-reason");
+  if (input) input.focus();
+}

@@ -1,6 +1,7 @@
 // Operator console, Rewards tab: the points mall's catalog (create, edit, pause, resume, delete;
-// both languages side by side) and the Redemptions view (the report per reward, per tier and in
-// total, with CSV links, and the redemptions of the period a page at a time). Uses the helpers of
+// both languages side by side; each reward's image as a thumbnail) and the Redemptions view (the
+// report per reward, per tier and in total, with CSV links, the warehouse's to-ship list, and the
+// redemptions of the period a page at a time). Uses the helpers of
 // operator.js (el, button, api, fmt, S, $) and registers its loader there; every text comes from
 // DATA.strings. Times are shown and typed in the shop's time zone, as the API gives them.
 "use strict";
@@ -19,7 +20,8 @@
   const style = document.createElement("style");
   style.textContent = "#rewards-table td.stock.low { color: #b91c1c; font-weight: 600; }" +
     " #reward-editor .invalid { outline: 2px solid #b91c1c; } #rewards-views button.active { font-weight: 600; }" +
-    " #rewards-panel tr.total td { font-weight: 600; border-top: 2px solid #e5e7eb; } td.num { text-align: right; }";
+    " #rewards-panel tr.total td { font-weight: 600; border-top: 2px solid #e5e7eb; } td.num { text-align: right; }" +
+    " #rewards-table img.thumbnail { width: 48px; height: 48px; object-fit: cover; border-radius: 4px; display: block; }";
   document.head.appendChild(style);
 
   async function loadRewards() {
@@ -42,12 +44,20 @@
   function resultBox() { const box = el("div"); box.id = "rewards-result"; return box; }
 
   // An answer shown under the editor: the text for success, else what the server said (a
-  // reward changed by someone else since it was loaded: say so, with a way to reload it).
-  function showOutcome(result, okText, reloadCode) {
+  // reward changed by someone else since it was loaded, or its stock by members' redemptions:
+  // say so, with the stock now, and a way to reload it).
+  async function showOutcome(result, okText, reloadCode) {
     const box = $("rewards-result"); box.replaceChildren();
     if (result.ok) { box.appendChild(el("div", "ok", okText)); return; }
-    const stale = result.status === 409 && result.data.field === "version";
-    box.appendChild(el("div", "errors", stale ? R("stale") : (result.data.error || String(result.status))));
+    const field = result.status === 409 ? result.data.field : null;
+    const stale = field === "version" || field === "stock";
+    let text = result.data.error || String(result.status);
+    if (field === "version") text = R("stale");
+    if (field === "stock" && reloadCode) {
+      const now = await api("/rewards/" + reloadCode);
+      if (now.ok) text = fmt(R("stock_changed"), {stock: now.data.stock === null ? R("unlimited") : number(now.data.stock)});
+    }
+    const shown = el("div", "errors", text); shown.id = "rewards-error"; box.appendChild(shown);
     if (stale && reloadCode) {
       const reload = button(R("reload"), async () => { await drawCatalogAgain(); const fresh = rewards.find(r => r.code === reloadCode); if (fresh) $("reward-editor").replaceWith(editor(fresh)); });
       reload.id = "reload-reward"; box.appendChild(reload);
@@ -66,7 +76,7 @@
     if (!rewards.length) { const none = el("p", "meta", R("none")); none.id = "rewards-table"; return none; }
     const table = el("table"); table.id = "rewards-table";
     const head = el("tr");
-    for (const label of [R("name"), R("kind"), R("cost"), R("stock"), R("eligibility"), R("validity"), R("status"), R("redeemed"), ""]) head.appendChild(el("th", "", label));
+    for (const label of [R("image"), R("name"), R("kind"), R("cost"), R("stock"), R("eligibility"), R("validity"), R("status"), R("redeemed"), ""]) head.appendChild(el("th", "", label));
     table.appendChild(head);
     for (const reward of rewards) table.appendChild(rewardRow(reward));
     return table;
@@ -80,9 +90,18 @@
     const status = el("td", "status");
     status.appendChild(el("span", "badge " + (reward.status === "active" ? "good" : "bad"), R("statuses." + reward.status)));
     if (reward.unavailable && reward.unavailable !== "paused") status.appendChild(el("span", "badge bad unavailable", R("unavailable." + reward.unavailable)));
-    tr.append(name, el("td", "kind", R("kinds." + reward.kind)), el("td", "cost num", fmt(R("points_value"), {points: number(reward.points_cost)})),
+    tr.append(imageCell(reward), name, el("td", "kind", R("kinds." + reward.kind)), el("td", "cost num", fmt(R("points_value"), {points: number(reward.points_cost)})),
       stock, eligibilityCell(reward), el("td", "validity", validityText(reward)), status, el("td", "redeemed num", number(reward.redeemed)), actionsCell(reward));
     return tr;
+  }
+  // The image address the operator gave (http or https, checked by the server), small; it is
+  // loaded from that site without telling it which page asked.
+  function imageCell(reward) {
+    const td = el("td", "image");
+    if (!reward.image_url) return td;
+    const img = el("img", "thumbnail"); img.src = reward.image_url; img.alt = nameOf(reward);
+    img.loading = "lazy"; img.referrerPolicy = "no-referrer"; td.appendChild(img);
+    return td;
   }
   function eligibilityCell(reward) {
     const td = el("td", "eligibility");
@@ -114,7 +133,7 @@
   async function change(path, method, body, okText, reloadCode) {
     const r = await api(path, method, body);
     if (r.ok) await drawCatalogAgain();
-    showOutcome(r, okText, reloadCode);
+    await showOutcome(r, okText, reloadCode);
     return r;
   }
 
@@ -195,7 +214,8 @@
     };
   }
   // A new reward sends every field; an edit only the fields changed in the form, with the
-  // version it was loaded at (the audit log then says exactly what the operator changed).
+  // version it was loaded at (the audit log then says exactly what the operator changed), and a
+  // stock change with the stock it was loaded at: members' redemptions since are not undone.
   async function saveReward(reward, f, initial) {
     const values = formValues(f);
     for (const control of $("reward-editor").querySelectorAll(".invalid")) control.classList.remove("invalid");
@@ -205,6 +225,7 @@
     } else {
       const body = {version: reward.version};
       for (const [key, value] of Object.entries(values)) if (JSON.stringify(value) !== JSON.stringify(initial[key])) body[key] = value;
+      if ("stock" in body) body.stock_was = reward.stock;
       r = await change("/rewards/" + reward.code, "PUT", body, R("saved"), reward.code);
     }
     if (!r.ok) { markField(f, r.data.field); return; }
@@ -236,7 +257,7 @@
     body.append(el("p", "meta", fmt(R("report_help"), {zone: report.timezone})), totalsLine(report.totals),
       el("h3", "", R("by_reward")), reportTable("by_reward", report.by_reward, row => (row.names[DATA.lang] || row.reward)), csvLink("by_reward", span),
       el("h3", "", R("by_tier")), reportTable("by_tier", report.by_tier, row => R("tier_names." + row.tier) || row.tier), csvLink("by_tier", span),
-      el("h3", "", R("list_title")));
+      toShipLink(), el("h3", "", R("list_title")));
     const list = el("div"); list.id = "redemptions-list"; body.appendChild(list);
     await drawList(list, span);
   }
@@ -270,6 +291,13 @@
     const link = el("a", "csv", R("csv")); link.id = "report-csv-" + table.replace("_", "-");
     link.href = "/operator/api/redemptions/report/" + table + ".csv?" + span; link.download = "";
     const p = el("p"); p.appendChild(link); return p;
+  }
+  function toShipLink() {  // every gift waiting, whatever the period: the warehouse's list
+    const box = el("div"); box.id = "to-ship";
+    const link = el("a", "csv", R("to_ship_csv")); link.id = "to-ship-csv";
+    link.href = "/operator/api/redemptions/to-ship.csv"; link.download = "";
+    box.append(el("h3", "", R("redemption_status.to_ship")), el("p", "meta", R("to_ship_help")), link);
+    return box;
   }
   async function drawList(list, span) {
     const r = await api("/redemptions?" + span + "&page=" + listPage);

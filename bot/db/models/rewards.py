@@ -96,7 +96,7 @@ class Redemption(Base):
     quote_id = Column(Integer, ForeignKey("reward_quotes.id", ondelete="SET NULL"), nullable=True, unique=True)
     points = Column(Integer, nullable=False)
     code = Column(String(32), nullable=True, unique=True)  # voucher or coupon code
-    status = Column(String(16), nullable=False)  # issued | to_ship | cancelled
+    status = Column(String(16), nullable=False)  # issued->used, to_ship->shipped, cancelled (fulfil.py)
     delivery_address = Column(Text, nullable=True)
     lots = Column(JSON, nullable=False, default=list)  # [{"amount": n, "expires_at": iso | null}]
     member_tier = Column(String(16), nullable=False)  # the tier when redeemed, for reports

@@ -309,11 +309,12 @@ def test_old_points_mall_addresses_and_unused_confirmations_go(seeded_session):
     used = quote("used", "used", old)
     session.flush()
     waiting = redemption("waiting", "to_ship", old, used)
-    shipped_long_ago, shipped_lately = redemption("shipped-old", "shipped", old), redemption("shipped-new", "shipped", old)
+    shipped_long_ago = redemption("shipped-old", "shipped", old)
+    shipped_lately = redemption("shipped-new", "shipped", old)
     cancelled = redemption("cancelled", "cancelled", old, cancelled_at=old + timedelta(days=1))
     for row, at in ((shipped_long_ago, old + timedelta(days=2)), (shipped_lately, recent)):
         session.add(AuditEntry(at=at, account_name="desk", action="redemption.ship", target=f"redemption:{row.id}",
-                               detail={"member": "M100001", "reward": "canvas_tote", "carrier": None, "tracking": None}))
+                               detail={"member": "M100001", "reward": "canvas_tote"}))
     session.flush()
 
     assert purge(session, now, 30).reward_records == 3 + 1 + 2  # three quotes gone; one quote, two redemptions cleared

@@ -90,11 +90,11 @@ def test_an_operator_creates_edits_pauses_resumes_and_deletes_a_reward(operator_
     _, listed = operator_api(operator_servers, "/rewards", token=token)
     assert code in [reward["code"] for reward in listed] and "coffee_voucher" in [r["code"] for r in listed]
 
-    status, edited = operator_api(operator_servers, f"/rewards/{code}", "PUT", {"version": 1, "stock": 2, "stock_was": 5},
-                                  token=token)
+    status, edited = operator_api(operator_servers, f"/rewards/{code}", "PUT",
+                                  {"version": 1, "stock": 2, "stock_was": 5}, token=token)
     assert status == 200 and (edited["stock"], edited["version"]) == (2, 2)
-    status, stale = operator_api(operator_servers, f"/rewards/{code}", "PUT", {"version": 1, "stock": 9, "stock_was": 5},
-                                 token=token)
+    status, stale = operator_api(operator_servers, f"/rewards/{code}", "PUT",
+                                 {"version": 1, "stock": 9, "stock_was": 5}, token=token)
     assert status == 409 and stale["field"] == "version" and "someone else" in stale["error"]
     status, invalid = operator_api(operator_servers, f"/rewards/{code}", "PUT",
                                    {"version": 2, "texts": {"en": TEXTS["en"]}}, token=token)
@@ -162,8 +162,8 @@ def test_a_redeemed_reward_is_kept_and_reported(operator_servers, token):  # noq
 def test_the_warehouse_and_the_till_over_http(operator_servers, token):  # noqa: F811
     gift = new_reward(operator_servers, token)["code"]
     shipped = redeem_over_the_service(operator_servers, "M100008", gift)
-    status, stale = operator_api(operator_servers, f"/rewards/{gift}", "PUT", {"version": 1, "stock": 5, "stock_was": 5},
-                                 token=token)  # loaded before the redemption took one
+    status, stale = operator_api(operator_servers, f"/rewards/{gift}", "PUT",  # loaded before the redemption
+                                 {"version": 1, "stock": 5, "stock_was": 5}, token=token)
     assert (status, stale["field"]) == (409, "stock") and "the stock is now 4" in stale["error"]
 
     status, headers, body = get_raw(operator_servers, f"/redemptions/to-ship.csv?reward={gift}", token)

@@ -135,7 +135,8 @@ def test_only_a_gift_waiting_to_ship_can_be_shipped_and_the_message_reads_in_chi
 
 @pytest.mark.parametrize("carrier, tracking, field", [
     ("SF\x00", None, "carrier"), ("SF\ud800", None, "carrier"), (7, None, "carrier"), ("x" * 61, None, "carrier"),
-    (None, "SF 12/34", "tracking"), (None, "SF\x00", "tracking"), (None, "-SF1", "tracking"), (None, "1" * 41, "tracking"),
+    (None, "SF 12/34", "tracking"), (None, "SF\x00", "tracking"), (None, "-SF1", "tracking"),
+    (None, "1" * 41, "tracking"),
 ])
 def test_a_bad_carrier_or_tracking_number_is_refused_by_name(carrier, tracking, field):
     from bot.rewards.inputs import MAX_CARRIER, checked_text, checked_tracking

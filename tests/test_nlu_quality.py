@@ -1,4 +1,4 @@
-"""Held-out NLU quality per language (the split in tests/nlu is never trained on)."""
+"""Held-out NLU quality per language (the split in tests/nlu is never trained on), FAQ topics included."""
 import pytest
 
 from bot.nlu_eval import evaluate
@@ -37,3 +37,12 @@ def test_unhandled_shop_problems_end_in_fallback_or_with_a_person(reports, langu
     report = reports[language]
     assert report.unhandled >= 15, "the unhandled held-out set is missing"
     assert report.unhandled_rate >= 0.80, report.unhandled_misses
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_faq_questions_get_the_right_topic(reports, language):
+    """Held-out paraphrases of every demo FAQ topic end as `faq` with that topic chosen."""
+    report = reports[language]
+    assert report.faq >= 50, "too few held-out FAQ questions (5 per demo topic)"
+    misses = [c for c in report.confusions if c[1].startswith("faq/")]
+    assert report.faq_topic_accuracy >= 0.90, misses

@@ -83,9 +83,11 @@ def test_an_operator_teaches_a_topic_and_a_hand_off_and_customers_get_them(opera
     assert status == 201 and body["intent"]["category"] == "order_inquiry", body
     assert operator_api(operator_servers, "/faq", "POST", TOPIC, token=token)[0] == 409  # the key is taken
 
-    trained = wait_for_job(operator_servers, token, operator_api(operator_servers, "/train", "POST", token=token)[1]["job"])
+    trained = wait_for_job(operator_servers, token,
+                           operator_api(operator_servers, "/train", "POST", token=token)[1]["job"])
     assert trained["status"] == "succeeded", trained.get("log", "")[-2000:]
-    tested = wait_for_job(operator_servers, token, operator_api(operator_servers, "/test", "POST", token=token)[1]["job"])
+    tested = wait_for_job(operator_servers, token,
+                          operator_api(operator_servers, "/test", "POST", token=token)[1]["job"])
     wrong = tested["result"]["misclassified"]
     assert any("faq/parcel_status" in (item["intent"], item["predicted"]) for item in wrong), wrong
     _, listed = operator_api(operator_servers, "/faq", token=token)
@@ -129,8 +131,8 @@ def test_disable_enable_delete_and_the_audit_log(operator_servers, token):  # no
     content = operator_servers.content
     _, listed = operator_api(operator_servers, "/faq", token=token)
     topic = next(t for t in listed["topics"] if t["key"] == "clothes_recycling")
-    status, body = operator_api(operator_servers, "/faq/clothes_recycling/disable", "POST", {"version": topic["version"]},
-                                token=token)
+    status, body = operator_api(operator_servers, "/faq/clothes_recycling/disable", "POST",
+                                {"version": topic["version"]}, token=token)
     assert status == 200 and not body["topic"]["enabled"]
     assert "faq/clothes_recycling" not in (content / "data/nlu/faq.yml").read_text(encoding="utf-8")
     assert "clothes_recycling:" in (content / DISABLED_FILE).read_text(encoding="utf-8")
@@ -152,6 +154,14 @@ def test_disable_enable_delete_and_the_audit_log(operator_servers, token):  # no
     assert status == 409 and body["field"] == "intent" and "data/rules/loyalty.yml" in body["error"]
     assert operator_api(operator_servers, "/custom-intents/warranty_claim", "DELETE", token=token)[0] == 200
     assert "warranty_claim" not in (content / "domain.yml").read_text(encoding="utf-8")
+
+    # a topic's examples are an intent's examples too: the Intents tab (and the inbox) can edit them
+    _, intents = operator_api(operator_servers, "/intents", token=token)
+    contact = next(i for i in intents if i["intent"] == "faq/contact")
+    status, body = operator_api(operator_servers, "/intents/faq%2Fcontact", "PUT",
+                                {"examples": contact["examples"] + ["how do i write to you"],
+                                 "version": contact["version"]}, token=token)
+    assert status == 200, body
 
     _, entries = operator_api(operator_servers, "/audit", token=token)
     actions = {entry["action"] for entry in entries}

@@ -81,12 +81,13 @@ def test_an_operator_makes_an_faq_topic_from_the_inbox_and_customers_get_it(oper
         page.fill("#new-intent-name", "alteration_complaint")
         page.select_option("#new-intent-does", "handoff")
         page.select_option("#new-intent-category", "complain")
-        fill_lines(page, "#new-intent-examples-en", ["my altered trousers are now too short", "the tailor ruined my sleeves",
+        fill_lines(page, "#new-intent-examples-en", ["my altered trousers are now too short",
+                                                     "the tailor ruined my sleeves",
                                                      "the alteration was done wrong"])
         fill_lines(page, "#new-intent-examples-zh", ["裤子改得太短了", "裁缝把袖子改坏了", "修改做错了"])
         page.click("#create-intent")
-        expect(page.locator("#custom-intents tr[data-intent='alteration_complaint']")).to_contain_text("hands it to a person",
-                                                                                                timeout=60_000)
+        made = page.locator("#custom-intents tr[data-intent='alteration_complaint']")
+        expect(made).to_contain_text("hands it to a person", timeout=60_000)
         page.fill("#delete-intent-name", "check_points")
         page.click("#delete-intent")
         expect(page.locator("#faq-result")).to_contain_text("check_points cannot be deleted: it is used by",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any, Callable, Dict, Optional
+from urllib.parse import unquote
 
 from sanic import Blueprint, response
 from sqlalchemy import select
@@ -85,6 +86,7 @@ def add_content_routes(blueprint: Blueprint, operator_only: Callable, settings: 
     @operator_only
     async def set_examples(request, session, operator, intent):
         body = body_of(request)
+        intent = unquote(intent)  # an FAQ topic's intent has a slash: faq%2Fcontact
         saved = await replace_examples(session, operator, files(), intent, body.get("examples"), body.get("version"))
         return response.json(saved, ensure_ascii=False)
 

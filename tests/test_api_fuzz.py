@@ -194,6 +194,8 @@ GOOD_BODIES: Dict[Tuple[str, str], dict] = {
     ("POST", "/agent/api/tickets/1/reply"): {"text": "hello", "in_group": False},
     ("POST", "/agent/api/tickets/1/notes"): {"text": "hello"},
     ("POST", "/agent/api/tickets/1/labels"): {"label": "wrong size"},
+    ("POST", "/agent/api/tickets/1/redemptions/1/cancel"): {"reason": "Out of this colour"},
+    ("POST", "/agent/api/tickets/1/redemptions/1/ship"): {"carrier": "SF Express", "tracking": "SF1234567890123"},
     ("POST", "/operator/api/login"): {"username": "nobody", "password": "wrong-password"},
     ("PUT", "/operator/api/me"): {"language": "en"},
     ("POST", "/operator/api/announcements"): {
@@ -223,6 +225,8 @@ GOOD_BODIES: Dict[Tuple[str, str], dict] = {
         "en": {"title": "t", "text": "Hi {customer_name}"}, "zh": {"title": "t", "text": "{member_tier}您好"}}},
     ("PUT", "/operator/api/canned-replies/greeting"): {"texts": {
         "en": {"title": "t", "text": "Hi {customer_name}"}, "zh": {"title": "t", "text": "{member_tier}您好"}}},
+    ("POST", "/operator/api/redemptions/ship"): {"shipments": [{"redemption": 1, "carrier": "SF Express",
+                                                                "tracking": "SF1234567890123"}]},
     ("POST", "/operator/api/unanswered/decision"): {"normalized": "do you ship to mars", "decision": "add",
                                                     "intent": "greet", "example": "hello fuzz",
                                                     "version": "0000000000000000"},

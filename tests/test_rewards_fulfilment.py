@@ -8,7 +8,7 @@ that means something. Redemptions are made through the real quote -> confirm ser
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -21,7 +21,7 @@ from bot.handoff.agents import create_agent
 from bot.i18n import LANGUAGES, t
 from bot.loyalty.members import find_member_by_code
 from bot.rewards import admin, warehouse
-from bot.rewards.cancel import CancelError, cancel_redemption
+from bot.rewards.cancel import cancel_redemption
 from bot.rewards.catalog import find_reward
 from bot.rewards.fulfil import RedemptionError, ship_redemption, use_code, voucher_code
 from bot.rewards.redeem import Quoted, Redeemed, confirm_quote, quote_reward

@@ -4,8 +4,9 @@ Throughput rounds alternate between the bots with the same load generator, so th
 hold on a noisy machine: stock, ours, ours with the parse cache off, and two instances of
 ours on PostgreSQL + Redis. Then the long conversation (SQLite, PostgreSQL, alternating
 instances), the fan-out, an open-loop (Poisson) load, memory with many conversations,
-training, the held-out NLU and the insights dashboards on a million message records
-(bench/insights.py). Results print as a table and go to bench/results/latest.json.
+training (also with 50 FAQ topics: bench/faq_training.py), the held-out NLU and the insights
+dashboards on a million message records (bench/insights.py). Results print as a table and go to
+bench/results/latest.json.
 Knobs (environment): the BENCH_* below, BENCH_QUICK=1 for short defaults; README "Performance".
 """
 from __future__ import annotations
@@ -20,7 +21,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Dict, List, Tuple
 
-from bench import insights, long_conversation, memory, open_loop
+from bench import faq_training, insights, long_conversation, memory, open_loop
 from bench.common import SECRET, assistant, rasa_pid, start_side_by_side
 from bench.load import our_requests, run_load, stock_requests
 from bench.procstat import cpu_seconds, peak_rss_mb
@@ -57,6 +58,8 @@ MEMORY_MAX_LIVE = _knob("BENCH_MEMORY_MAX_LIVE", 1000, 300)  # that server's MAX
 MEMORY_CONVERSATIONS = _knob("BENCH_MEMORY_CONVERSATIONS", "auto", "2000")
 # message records for the insights dashboards (bench/insights.py); 0 skips them
 INSIGHTS_MESSAGES = _knob("BENCH_INSIGHTS_MESSAGES", 1_000_000, 100_000)
+# FAQ topics in a temporary content copy for the training-time check (bench/faq_training.py); 0 skips it
+FAQ_TOPICS = _knob("BENCH_FAQ_TOPICS", 50, 50)
 
 
 class Phases:
@@ -140,7 +143,9 @@ def held_out_accuracy() -> Dict[str, Dict[str, float]]:
     from bot.nlu_eval import evaluate
     from bot.runtime.training import ensure_model
 
-    return {lang: {"intent_accuracy": round(r.intent_accuracy, 3), "out_of_scope_to_fallback": round(r.fallback_rate, 3)}
+    return {lang: {"intent_accuracy": round(r.intent_accuracy, 3),
+                   "out_of_scope_to_fallback": round(r.fallback_rate, 3),
+                   "faq_topic_accuracy": round(r.faq_topic_accuracy, 3)}
             for lang, r in evaluate(ensure_model()).items()}
 
 
@@ -262,6 +267,9 @@ def main() -> int:
     _, stock_training = ensure_stock_bot()
     report["training_seconds"] = {"ours": training_seconds(), "stock_first_build": round(stock_training, 1) or None}
     phases.done("training")
+    if FAQ_TOPICS and not SKIP_TRAINING:
+        report["faq_training"] = faq_training.run(FAQ_TOPICS)
+        phases.done(f"training with {FAQ_TOPICS} FAQ topics")
     with ExitStack() as stack:
         receiver = Receiver(SECRET)
         stack.callback(receiver.close)
@@ -276,6 +284,8 @@ def main() -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(report, ensure_ascii=False, indent=2))
     print_table(report)
+    if report.get("faq_training"):
+        print(f"training with FAQ topics: {report['faq_training']}")
     print(f"written to {RESULTS / 'latest.json'}")
     return 0
 

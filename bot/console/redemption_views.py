@@ -4,7 +4,7 @@ where each stands (issued, used at the till, to ship, shipped with the carrier, 
 with the reason) and what the agent may still do with it (cancel; ship a gift)."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from bot.db.models import Member, Redemption
 from bot.i18n import t
 from bot.i18n.formatting import format_date
-from bot.rewards.fulfil import CODE_USED, SHIPPED, Fulfilment, fulfilments
+from bot.rewards.fulfil import CODE_USED, SHIPPED
 from bot.rewards.redeem import ISSUED, TO_SHIP
 from bot.rewards.catalog import member_redemptions, reward_text
 
@@ -24,10 +24,8 @@ def masked_code(code: str) -> str:
     return "••••-••••-" + code[-4:] if code else None
 
 
-def redemption_json(item: Redemption, language: str, timezone: str, done: Optional[Fulfilment] = None
-                    ) -> Dict[str, Any]:
-    """`done`: its shipment or use (bot/rewards/fulfil.py), if it has one."""
-    done_on = format_date(done.at, language, timezone) if done else None
+def redemption_json(item: Redemption, language: str, timezone: str) -> Dict[str, Any]:
+    done_on = format_date(item.fulfilled_at, language, timezone) if item.fulfilled_at else None
     return {"id": item.id, "reward": reward_text(item.reward, language).name, "reward_code": item.reward.code,
             "kind": item.reward.kind, "points": item.points, "code": masked_code(item.code),
             "status": item.status, "status_label": t(f"console.redemption_status_{item.status}", language),
@@ -35,15 +33,14 @@ def redemption_json(item: Redemption, language: str, timezone: str, done: Option
             "can_cancel": item.status in (ISSUED, TO_SHIP), "cancel_reason": item.cancel_reason,
             "cancelled": format_date(item.cancelled_at, language, timezone) if item.cancelled_at else None,
             "shipped": done_on if item.status == SHIPPED else None,
-            "carrier": done.carrier if done and item.status == SHIPPED else None,
+            "carrier": item.carrier if item.status == SHIPPED else None,
             "used": done_on if item.status == CODE_USED else None}
 
 
 def profile_redemptions(session: Session, member: Member, language: str, timezone: str) -> List[Dict[str, Any]]:
     """The member's newest redemptions for the profile panel, codes masked."""
-    items = member_redemptions(session, member.id, PROFILE_REDEMPTIONS)
-    done = fulfilments(session, [item.id for item in items])
-    return [redemption_json(item, language, timezone, done.get(item.id)) for item in items]
+    return [redemption_json(item, language, timezone)
+            for item in member_redemptions(session, member.id, PROFILE_REDEMPTIONS)]
 
 
 def revealed_redemptions(session: Session, member_id: int) -> Dict[str, Dict[str, Any]]:
@@ -51,6 +48,5 @@ def revealed_redemptions(session: Session, member_id: int) -> Dict[str, Dict[str
     by redemption id."""
     rows = list(session.execute(select(Redemption).where(Redemption.member_id == member_id)
                                 .order_by(Redemption.id.desc()).limit(PROFILE_REDEMPTIONS)).scalars())
-    done = fulfilments(session, [row.id for row in rows])
     return {str(row.id): {"code": row.code, "delivery_address": row.delivery_address,
-                          "tracking": getattr(done.get(row.id), "tracking", None)} for row in rows}
+                          "tracking": row.tracking_number} for row in rows}

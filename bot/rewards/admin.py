@@ -192,7 +192,8 @@ def _bump(session: Session, reward: Reward, loaded: int, now: datetime, columns:
     if "stock" in columns:
         conditions.append(Reward.stock.is_(None) if stock_was is None else Reward.stock == stock_was)
     result = session.execute(update(Reward).where(*conditions)
-                             .values(**columns, version=Reward.version + 1, updated_at=now)
+                             .values(**columns, version=Reward.version + 1, updated_at=now,
+                                     **({"stock_set_at": now} if "stock" in columns else {}))
                              .execution_options(synchronize_session=False))
     if result.rowcount != 1:
         current = session.execute(select(Reward.version, Reward.stock).where(Reward.id == reward.id)).one()

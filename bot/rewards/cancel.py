@@ -25,7 +25,7 @@ from typing import Any, Optional
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.db.models import Agent, AuditEntry, Member, PointsTransaction, Redemption, Reward
+from bot.db.models import Agent, Member, PointsTransaction, Redemption, Reward
 from bot.i18n import t
 from bot.i18n.formatting import format_points
 from bot.operator import audit
@@ -98,19 +98,12 @@ def _check_cancellable(session: Session, redemption: Redemption) -> None:
                           f"so it cannot be cancelled", status=409)
 
 
-def stock_set_since(session: Session, reward: Reward, since: datetime) -> bool:
-    """Whether an operator set the reward's stock after `since` (the audit log's edits)."""
-    edits = session.execute(select(AuditEntry.detail).where(
-        AuditEntry.action == "reward.edit", AuditEntry.target == reward.code, AuditEntry.at >= since)).scalars()
-    return any("stock" in ((detail or {}).get("changed") or {}) for detail in edits)
-
-
 def restock(session: Session, redemption: Redemption, now: datetime) -> bool:
     """Gives the item back to the stock when that still means something (module docstring)."""
     reward = redemption.reward
     session.refresh(reward)
     if reward.stock is None or (reward.valid_to is not None and reward.valid_to <= now) \
-            or stock_set_since(session, reward, redemption.created_at):
+            or (reward.stock_set_at is not None and reward.stock_set_at >= redemption.created_at):
         return False
     done = session.execute(update(Reward).where(Reward.id == reward.id, Reward.stock.is_not(None))
                            .values(stock=Reward.stock + 1).execution_options(synchronize_session=False)).rowcount

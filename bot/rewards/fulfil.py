@@ -13,20 +13,19 @@ A redemption's status: `issued` (a code was given) -> `used` (a till took it), o
 Each change takes the member's points lock first, as a confirmation and a cancellation do
 (bot/rewards/redeem.py), so a cancellation and a shipment or a use of the same redemption
 happen one after the other, never both; the status changes by a conditional UPDATE all the
-same. Who did it, when, and the carrier and tracking number are kept in the audit log
-(`redemption.ship`, `redemption.use`, target `redemption:<id>`): the profile panel and
-retention (bot/rewards/retention.py) read them there.
+same. When, by whom, the carrier and the tracking number are kept on the redemption
+(`fulfilled_at`, `fulfilled_by_id`, `carrier`, `tracking_number`); the audit log records the
+change too (`redemption.ship`, `redemption.use`, target `redemption:<id>`).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Dict, Iterable, Optional
+from typing import Any, Dict, Optional
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.db.models import Agent, AuditEntry, Member, Redemption
+from bot.db.models import Agent, Member, Redemption
+from bot.db.types import utcnow
 from bot.i18n import t
 from bot.operator import audit
 from bot.rewards.catalog import CANCELLED, reward_text
@@ -40,29 +39,8 @@ SHIP_ACTION, USE_ACTION = "redemption.ship", "redemption.use"
 SHIPPED_NOTICE = "redemption_shipped"
 
 
-@dataclass(frozen=True)
-class Fulfilment:
-    """A shipment or a use, as the audit log has it."""
-    at: datetime
-    by: str
-    carrier: Optional[str] = None
-    tracking: Optional[str] = None
-
-
 def audit_target(redemption_id: int) -> str:
     return f"redemption:{redemption_id}"
-
-
-def fulfilments(session: Session, redemption_ids: Iterable[int]) -> Dict[int, Fulfilment]:
-    """{redemption id: its shipment or use} for those of `redemption_ids` that have one."""
-    targets = [audit_target(redemption_id) for redemption_id in redemption_ids]
-    if not targets:
-        return {}
-    entries = session.execute(select(AuditEntry).where(AuditEntry.action.in_((SHIP_ACTION, USE_ACTION)),
-                                                       AuditEntry.target.in_(targets)).order_by(AuditEntry.id))
-    return {int(entry.target.split(":", 1)[1]): Fulfilment(entry.at, entry.account_name, entry.detail.get("carrier"),
-                                                           entry.detail.get("tracking"))
-            for entry in entries.scalars()}
 
 
 def lock_member_of(session: Session, *conditions: Any) -> None:
@@ -85,9 +63,12 @@ def locked_redemption(session: Session, redemption_id: int) -> Redemption:
 
 def when(session: Session, redemption: Redemption) -> str:
     """The UTC day its shipment, use or cancellation happened, for a refusal."""
-    moment = redemption.cancelled_at if redemption.status == CANCELLED else \
-        getattr(fulfilments(session, [redemption.id]).get(redemption.id), "at", None)
+    moment = redemption.cancelled_at if redemption.status == CANCELLED else redemption.fulfilled_at
     return moment.date().isoformat() if moment else "an earlier day"
+
+
+def _fulfilled(account: Optional[Agent], **values: Any) -> Dict[str, Any]:
+    return {"fulfilled_at": utcnow(), "fulfilled_by_id": account.id if account else None, **values}
 
 
 # --- shipping ------------------------------------------------------------------------------------
@@ -110,11 +91,13 @@ def ship_locked(session: Session, redemption: Redemption, account: Optional[Agen
                 tracking: Optional[str], settings: Settings) -> bool:
     """Marks a redemption waiting to ship (checked by the caller, under the member's lock)
     shipped, audits it and tells the member; True if they were told."""
+    values = _fulfilled(account, status=SHIPPED, carrier=carrier, tracking_number=tracking)
     changed = session.execute(update(Redemption).where(Redemption.id == redemption.id, Redemption.status == TO_SHIP)
-                              .values(status=SHIPPED).execution_options(synchronize_session=False)).rowcount
+                              .values(**values).execution_options(synchronize_session=False)).rowcount
     if changed != 1:
         raise RedemptionError(f"redemption {redemption.id} is no longer waiting to be shipped", status=409)
-    redemption.status = SHIPPED
+    for name, value in values.items():
+        setattr(redemption, name, value)
     member = session.get(Member, redemption.member_id)
     audit.record(session, account, SHIP_ACTION, audit_target(redemption.id),
                  {"member": member.code, "reward": redemption.reward.code, "carrier": carrier, "tracking": tracking})
@@ -171,11 +154,13 @@ def use_code(session: Session, typed: Any, account: Optional[Agent]) -> Redempti
                               f"the customer: do not accept it", status=409)
     if redemption.status == CODE_USED:
         raise RedemptionError(f"this code was already used on {when(session, redemption)}", status=409)
+    values = _fulfilled(account, status=CODE_USED)
     changed = session.execute(update(Redemption).where(Redemption.id == redemption.id, Redemption.status == ISSUED)
-                              .values(status=CODE_USED).execution_options(synchronize_session=False)).rowcount
+                              .values(**values).execution_options(synchronize_session=False)).rowcount
     if changed != 1:
         raise RedemptionError("this code was already used", status=409)
-    redemption.status = CODE_USED
+    for name, value in values.items():
+        setattr(redemption, name, value)
     member = session.get(Member, redemption.member_id)
     audit.record(session, account, USE_ACTION, audit_target(redemption.id),
                  {"member": member.code, "reward": redemption.reward.code})

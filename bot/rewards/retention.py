@@ -7,8 +7,8 @@ delivery addresses and chat ids kept no longer than they serve.
 - A used confirmation older than the cutoff loses its address: the redemption it became
   keeps its own copy for as long as the gift needs one.
 - A redemption keeps its address while the gift waits to be shipped, however long that
-  takes; once it was shipped (the `redemption.ship` entry of the audit log) or cancelled
-  more than RETENTION_DAYS ago, the address goes. What the reports count (the redemption,
+  takes; once it was shipped or cancelled more than RETENTION_DAYS ago, the address (and the
+  tracking number) goes. What the reports count (the redemption,
   its reward, points, tier, dates) stays.
 
 Deleting old declined confirmations also lets an operator change the kind of a reward that
@@ -18,17 +18,13 @@ confirm it.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import List
-
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
-from bot.db.models import AuditEntry, Redemption, RewardQuote
+from bot.db.models import Redemption, RewardQuote
 from bot.rewards.catalog import CANCELLED
-from bot.rewards.fulfil import SHIP_ACTION, SHIPPED, audit_target
+from bot.rewards.fulfil import SHIPPED
 from bot.rewards.redeem import USED
-
-BATCH = 500
 
 
 def forget_reward_records(session: Session, cutoff: datetime) -> int:
@@ -45,21 +41,8 @@ def forget_reward_records(session: Session, cutoff: datetime) -> int:
 
 
 def _forget_shipped_addresses(session: Session, cutoff: datetime) -> int:
-    """Shipped redemptions still holding an address, whose shipment is older than the
-    cutoff (a batch at a time: only those still holding one are read)."""
-    done, after = 0, 0
-    while True:
-        ids: List[int] = list(session.execute(
-            select(Redemption.id).where(Redemption.status == SHIPPED, Redemption.delivery_address.isnot(None),
-                                        Redemption.id > after).order_by(Redemption.id).limit(BATCH)).scalars())
-        if not ids:
-            return done
-        after = ids[-1]
-        old = session.execute(select(AuditEntry.target).where(
-            AuditEntry.action == SHIP_ACTION, AuditEntry.target.in_([audit_target(i) for i in ids]),
-            AuditEntry.at < cutoff)).scalars()
-        shipped_long_ago = [int(target.split(":", 1)[1]) for target in old]
-        if shipped_long_ago:
-            done += session.execute(update(Redemption).where(Redemption.id.in_(shipped_long_ago))
-                                    .values(delivery_address=None).execution_options(synchronize_session=False)
-                                    ).rowcount
+    """Shipped redemptions whose shipment is older than the cutoff: address and tracking go."""
+    return session.execute(update(Redemption).where(
+        Redemption.status == SHIPPED, Redemption.fulfilled_at < cutoff,
+        (Redemption.delivery_address.isnot(None)) | (Redemption.tracking_number.isnot(None)))
+        .values(delivery_address=None, tracking_number=None).execution_options(synchronize_session=False)).rowcount

@@ -43,6 +43,8 @@ class Reward(Base):
     version = Column(Integer, nullable=False, default=1)
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
     updated_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    stock_set_at = Column(UTCDateTime, nullable=True)  # an operator last set the stock (a cancellation
+    # made after it does not restock: bot/rewards/cancel.py)
 
     texts = relationship("RewardText", back_populates="reward", cascade="all, delete-orphan", lazy="selectin")
 
@@ -77,7 +79,7 @@ class RewardQuote(Base):
     platform = Column(String(32), nullable=False)
     user_id = Column(String(128), nullable=False)
     language = Column(String(8), nullable=False)
-    status = Column(String(16), nullable=False, default="pending")  # pending | used | declined
+    status = Column(String(16), nullable=False, default="pending")  # pending | used | declined | replaced
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
     expires_at = Column(UTCDateTime, nullable=False)
 
@@ -107,6 +109,11 @@ class Redemption(Base):
     cancelled_at = Column(UTCDateTime, nullable=True)
     cancelled_by_id = Column(Integer, ForeignKey("agents.id", ondelete="SET NULL"), nullable=True)
     cancel_reason = Column(String(500), nullable=True)
+    # fulfilment (bot/rewards/fulfil.py): when a gift was shipped or a code used, by whom
+    fulfilled_at = Column(UTCDateTime, nullable=True)
+    fulfilled_by_id = Column(Integer, ForeignKey("agents.id", ondelete="SET NULL"), nullable=True)
+    carrier = Column(String(64), nullable=True)
+    tracking_number = Column(String(64), nullable=True)
 
     reward = relationship("Reward", lazy="joined")
 

@@ -143,6 +143,11 @@ def test_disable_enable_delete_and_the_audit_log(operator_servers, token):  # no
                                 {"version": body["topic"]["version"]}, token=token)
     assert status == 200 and body["topic"]["enabled"]
     assert "faq/clothes_recycling" in (content / "data/nlu/faq.yml").read_text(encoding="utf-8")
+    edited = {**TOPIC, "answers": {**TOPIC["answers"], "en": {"text": "Bring used clothes to any store."}}}
+    status, body = operator_api(operator_servers, "/faq/clothes_recycling", "PUT",
+                                {**edited, "version": body["topic"]["version"]}, token=token)
+    assert status == 200 and body["topic"]["answers"]["en"]["text"] == "Bring used clothes to any store."
+    assert "Bring used clothes to any store." in (content / "domain.yml").read_text(encoding="utf-8")
     version = body["topic"]["version"]
     assert operator_api(operator_servers, f"/faq/parcel_status?version={version}", "DELETE", token=token)[0] == 409
     topic = operator_api(operator_servers, "/faq/parcel_status", token=token)[1]
@@ -165,6 +170,7 @@ def test_disable_enable_delete_and_the_audit_log(operator_servers, token):  # no
 
     _, entries = operator_api(operator_servers, "/audit", token=token)
     actions = {entry["action"] for entry in entries}
-    assert {"faq.create", "faq.disable", "faq.enable", "faq.delete", "intent.create", "intent.delete"} <= actions
+    assert {"faq.create", "faq.edit", "faq.disable", "faq.enable", "faq.delete", "intent.create",
+            "intent.delete"} <= actions
     created = next(e for e in entries if e["action"] == "faq.create" and e["target"] == "clothes_recycling")
     assert created["who"] == "olivia" and created["detail"]["after"]["examples"]["zh"] == TOPIC["examples"]["zh"]

@@ -149,6 +149,22 @@ def test_a_console_made_hand_off_intent_writes_domain_data_rule_and_category_and
         assert "warranty_claim" not in (files.root / name).read_text(encoding="utf-8"), name
 
 
+def test_answer_and_linking_intents_write_their_response_and_rule(files):
+    answer = {"intent": "loyalty_app", "does": "answer", "examples": TOPIC["examples"], "answers": TOPIC["answers"]}
+    write(files, custom_intents.create(files, answer))
+    domain = parse((files.root / "domain.yml").read_text(encoding="utf-8"))
+    assert [v["text"] for v in domain["responses"]["utter_loyalty_app"]] == [TOPIC["answers"]["en"]["text"],
+                                                                              TOPIC["answers"]["zh"]["text"]]
+    linking = {"intent": "join_club", "does": "linking",
+               "examples": {"en": ["let me join the club", "sign me up as a member", "join the membership club"],
+                            "zh": ["我要入会", "帮我加入会员俱乐部", "怎么入会"]}}
+    write(files, custom_intents.create(files, linking))
+    rules = (files.root / "data/rules/console_intents.yml").read_text(encoding="utf-8")
+    assert "action: utter_loyalty_app" in rules and "action: action_start_linking" in rules
+    assert {m["intent"]: m["does"] for m in custom_intents.list_made(files)} == {"loyalty_app": "answer",
+                                                                                "join_club": "linking"}
+
+
 def test_an_answer_intent_needs_its_answer_and_a_hand_off_its_category(files):
     body = {"intent": "loyalty_app", "does": "answer", "examples": TOPIC["examples"]}
     assert refusal(custom_intents.create, files, body).field == "answers"

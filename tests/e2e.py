@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from typing import Dict, List, Optional
+from contextlib import contextmanager
+from typing import Dict, Iterator, List, Optional
 
 from bot.db import session_scope
 from bot.db.types import utcnow
@@ -150,3 +151,24 @@ def find_ticket(servers, token: str, user_id: str, view: str = "open") -> Dict:
     matching = [ticket for ticket in tickets if ticket["user_id"] == user_id]
     assert matching, f"no ticket for {user_id} in {view}"
     return matching[0]
+
+
+@contextmanager
+def own_servers(model, folder, database: Optional[str] = None, **env: str) -> Iterator:
+    """The real action server, Rasa server and scheduler of a test module, on a database of
+    its own (the demo data in `folder`, unless `database` is given): for modules whose changes
+    (tags, labels, stock, agents' availability ...) other modules' servers must not see.
+    `servers.database` is its URL; `env` adds or overrides settings."""
+    from bot.runtime.servers import BotServers, free_port
+    from tests.conftest import TEST_SECRET
+
+    database = database or seeded_database(folder)
+    settings = {"DATABASE_URL": database, "COMMUNITY_WEBHOOK_SECRET": TEST_SECRET, "DEFAULT_LANGUAGE": "zh", **env}
+    servers = BotServers(model=model, rasa_port=free_port(), action_port=free_port(), env=settings,
+                         log_dir=folder / "logs")
+    servers.database = database
+    servers.start()
+    try:
+        yield servers
+    finally:
+        servers.stop()

@@ -18,9 +18,8 @@ from sqlalchemy import select
 
 from bot.db import session_scope
 from bot.db.models import Member
-from tests.conftest import TEST_SECRET
-from tests.e2e import agent_api, agent_token, find_ticket, operator_api, post_event, private_message, say, \
-    seeded_database, texts
+from tests.e2e import agent_api, agent_token, find_ticket, operator_api, own_servers, post_event, private_message, \
+    say, texts
 from tests.test_agent_queue import LiveStream
 
 PASSWORD = "demo-agent-pass"
@@ -30,18 +29,8 @@ SHANGHAI_PROMOTION = "Shanghai pop-up store weekend"  # data/demo/seed.yml: audi
 
 @pytest.fixture(scope="module")
 def tag_servers(trained_model, tmp_path_factory):
-    from bot.runtime.servers import BotServers, free_port
-
-    root = tmp_path_factory.mktemp("customer-tags")
-    database = seeded_database(root)
-    env = {"DATABASE_URL": database, "COMMUNITY_WEBHOOK_SECRET": TEST_SECRET, "DEFAULT_LANGUAGE": "zh",
-           "BUSINESS_HOURS": ""}
-    servers = BotServers(model=trained_model, rasa_port=free_port(), action_port=free_port(), env=env,
-                         log_dir=root / "logs")
-    servers.database = database
-    servers.start()
-    yield servers
-    servers.stop()
+    with own_servers(trained_model, tmp_path_factory.mktemp("customer-tags"), BUSINESS_HOURS="") as servers:
+        yield servers
 
 
 @pytest.fixture(scope="module")

@@ -12,26 +12,15 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser import chromium_page
-from tests.conftest import TEST_SECRET
-from tests.e2e import seeded_database
+from tests.e2e import own_servers
 from tests.test_agent_queue_browser import assert_fully_translated, log_in
 from tests.test_customer_tags import ask_for_a_person, stored_tags
 
 
 @pytest.fixture(scope="module")
 def console_servers(trained_model, tmp_path_factory):
-    from bot.runtime.servers import BotServers, free_port
-
-    root = tmp_path_factory.mktemp("customer-tags-browser")
-    database = seeded_database(root)
-    env = {"DATABASE_URL": database, "COMMUNITY_WEBHOOK_SECRET": TEST_SECRET, "DEFAULT_LANGUAGE": "zh",
-           "BUSINESS_HOURS": ""}
-    servers = BotServers(model=trained_model, rasa_port=free_port(), action_port=free_port(), env=env,
-                         log_dir=root / "logs")
-    servers.database = database
-    servers.start()
-    yield servers
-    servers.stop()
+    with own_servers(trained_model, tmp_path_factory.mktemp("customer-tags-browser"), BUSINESS_HOURS="") as servers:
+        yield servers
 
 
 def open_ticket_page(page, ticket_id: int) -> None:

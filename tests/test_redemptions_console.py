@@ -21,8 +21,7 @@ from bot.rewards.catalog import find_reward, member_balance
 from bot.rewards.redeem import confirm_quote, quote_reward
 from bot.settings import Settings
 from tests.browser import chromium_page
-from tests.conftest import TEST_SECRET
-from tests.e2e import agent_api, agent_token, seeded_database
+from tests.e2e import agent_api, agent_token, own_servers
 from tests.test_agent_queue_browser import assert_fully_translated, log_in
 from tests.test_customer_tags import ask_for_a_person
 from tests.test_customer_tags_browser import open_ticket_page
@@ -30,18 +29,9 @@ from tests.test_customer_tags_browser import open_ticket_page
 
 @pytest.fixture(scope="module")
 def mall_servers(trained_model, receiver, tmp_path_factory):
-    from bot.runtime.servers import BotServers, free_port
-
-    root = tmp_path_factory.mktemp("redemptions-console")
-    database = seeded_database(root)
-    env = {"DATABASE_URL": database, "COMMUNITY_WEBHOOK_SECRET": TEST_SECRET, "DEFAULT_LANGUAGE": "zh",
-           "BUSINESS_HOURS": "", "OUTBOUND_WEBHOOKS": f"testchat={receiver.url}"}
-    servers = BotServers(model=trained_model, rasa_port=free_port(), action_port=free_port(), env=env,
-                         log_dir=root / "logs")
-    servers.database = database
-    servers.start()
-    yield servers
-    servers.stop()
+    folder = tmp_path_factory.mktemp("redemptions-console")
+    with own_servers(trained_model, folder, BUSINESS_HOURS="", OUTBOUND_WEBHOOKS=f"testchat={receiver.url}") as servers:
+        yield servers
 
 
 def redeem(database: str, member_code: str, reward_code: str, chat: tuple, address: str = None):

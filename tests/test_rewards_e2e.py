@@ -13,28 +13,21 @@ from sqlalchemy import select
 from bot.db import session_scope
 from bot.db.models import PointsTransaction, Redemption, Reward
 from bot.loyalty.members import find_member_by_code
-from bot.runtime.servers import BotServers, free_port
-from tests.conftest import TEST_SECRET
-from tests.e2e import group_message, post_event, seeded_database
+from tests.e2e import group_message, own_servers, post_event
 
 HAN = re.compile(r"[\u4e00-\u9fff]")
 CODE = re.compile(r"\b[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}\b")
 
 
 @pytest.fixture(scope="module")
-def database(tmp_path_factory):
-    return seeded_database(tmp_path_factory.mktemp("rewards"))
+def servers(trained_model, tmp_path_factory):
+    with own_servers(trained_model, tmp_path_factory.mktemp("rewards")) as servers:
+        yield servers
 
 
 @pytest.fixture(scope="module")
-def servers(trained_model, database, tmp_path_factory):
-    servers = BotServers(
-        model=trained_model, rasa_port=free_port(), action_port=free_port(),
-        env={"DATABASE_URL": database, "DEFAULT_LANGUAGE": "zh", "COMMUNITY_WEBHOOK_SECRET": TEST_SECRET},
-        log_dir=tmp_path_factory.mktemp("rewards-logs"))
-    servers.start()
-    yield servers
-    servers.stop()
+def database(servers):
+    return servers.database
 
 
 def send(servers, user: str, text: str, platform: str = "wechat", message_id: str = None):

@@ -32,8 +32,7 @@ from bot.console.auth import COOKIE
 from bot.db import session_scope
 from bot.db.models import Agent, Team, Ticket
 from bot.handoff.agents import create_agent
-from tests.conftest import TEST_SECRET
-from tests.e2e import http_json, operator_api, post_event, private_message, seeded_database
+from tests.e2e import http_json, operator_api, own_servers, post_event, private_message, seeded_database
 from tests.test_agent_queue import LiveStream, eventually
 
 PASSWORD = "demo-agent-pass"
@@ -50,20 +49,13 @@ PAYMENT_PROBLEM = "I was charged twice for the same order"
 
 @pytest.fixture(scope="module")
 def servers(trained_model, tmp_path_factory):
-    from bot.runtime.servers import BotServers, free_port
-
     root = tmp_path_factory.mktemp("routing-e2e")
     database = seeded_database(root)
     with session_scope(database) as session:
         for username, (name, _) in AGENTS.items():
             create_agent(session, username, name, PASSWORD)
-    env = {"DATABASE_URL": database, "COMMUNITY_WEBHOOK_SECRET": TEST_SECRET, "DEFAULT_LANGUAGE": "zh", **ENV}
-    servers = BotServers(model=trained_model, rasa_port=free_port(), action_port=free_port(), env=env,
-                         log_dir=root / "logs")
-    servers.database = database
-    servers.start()
-    yield servers
-    servers.stop()
+    with own_servers(trained_model, root, database, **ENV) as servers:
+        yield servers
 
 
 @pytest.fixture(scope="module")

@@ -25,8 +25,7 @@ from bot.insights.periods import parse_period
 from bot.insights.sections import compute
 from bot.insights.sections_labels import label_table
 from bot.settings import Settings
-from tests.conftest import TEST_SECRET
-from tests.e2e import agent_api, agent_token, find_ticket, operator_api, post_event, private_message, seeded_database
+from tests.e2e import agent_api, agent_token, find_ticket, operator_api, own_servers, post_event, private_message
 from tests.test_insights_api import get_raw
 from tests.test_agent_queue import LiveStream
 
@@ -36,18 +35,8 @@ RULE = "labels are 1-32 characters"
 
 @pytest.fixture(scope="module")
 def label_servers(trained_model, tmp_path_factory):
-    from bot.runtime.servers import BotServers, free_port
-
-    root = tmp_path_factory.mktemp("ticket-labels")
-    database = seeded_database(root)
-    env = {"DATABASE_URL": database, "COMMUNITY_WEBHOOK_SECRET": TEST_SECRET, "DEFAULT_LANGUAGE": "zh",
-           "BUSINESS_HOURS": ""}
-    servers = BotServers(model=trained_model, rasa_port=free_port(), action_port=free_port(), env=env,
-                         log_dir=root / "logs")
-    servers.database = database
-    servers.start()
-    yield servers
-    servers.stop()
+    with own_servers(trained_model, tmp_path_factory.mktemp("ticket-labels"), BUSINESS_HOURS="") as servers:
+        yield servers
 
 
 @pytest.fixture(scope="module")

@@ -13,8 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser import chromium_page
-from tests.conftest import TEST_SECRET
-from tests.e2e import agent_token, seeded_database
+from tests.e2e import agent_token, own_servers
 from tests.test_agent_queue_browser import assert_fully_translated, log_in
 from tests.test_customer_tags_browser import open_ticket_page, record_alerts
 from tests.test_ticket_labels import ask_for_a_person, detail
@@ -22,18 +21,8 @@ from tests.test_ticket_labels import ask_for_a_person, detail
 
 @pytest.fixture(scope="module")
 def console_servers(trained_model, tmp_path_factory):
-    from bot.runtime.servers import BotServers, free_port
-
-    root = tmp_path_factory.mktemp("ticket-labels-browser")
-    database = seeded_database(root)
-    env = {"DATABASE_URL": database, "COMMUNITY_WEBHOOK_SECRET": TEST_SECRET, "DEFAULT_LANGUAGE": "zh",
-           "BUSINESS_HOURS": ""}
-    servers = BotServers(model=trained_model, rasa_port=free_port(), action_port=free_port(), env=env,
-                         log_dir=root / "logs")
-    servers.database = database
-    servers.start()
-    yield servers
-    servers.stop()
+    with own_servers(trained_model, tmp_path_factory.mktemp("ticket-labels-browser"), BUSINESS_HOURS="") as servers:
+        yield servers
 
 
 def head_chip(page, label: str):

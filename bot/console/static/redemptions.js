@@ -6,14 +6,20 @@
 "use strict";
 // The one form open in the panel, {redemption, kind: "cancel" | "ship", values}: it survives live redraws.
 let redemptionDraft = null;
+// What the last cancel or ship did, {ticket, lines}: shown under the list until the agent opens
+// another ticket or form, so a live redraw (the ticket changed) does not wipe it.
+let redemptionOutcome = null;
 
 function redemptionsSection(t) {
   const box = el("section"); box.id = "redemptions";
   box.appendChild(el("h3", "", S.redemptions));
   const items = (t.profile && t.profile.redemptions) || [];
-  if (!items.length) { box.appendChild(el("p", "empty", S.no_redemptions)); return box; }
+  if (!items.length) box.appendChild(el("p", "empty", S.no_redemptions));
   const seen = (shown[t.id] && shown[t.id].redemptions) || {};
   items.forEach(r => box.appendChild(redemptionRow(t, r, seen[String(r.id)])));
+  if (redemptionOutcome && redemptionOutcome.ticket === t.id) {
+    redemptionOutcome.lines.forEach(line => box.appendChild(el("p", "notice", line)));
+  }
   return box;
 }
 
@@ -39,7 +45,10 @@ function redemptionRow(t, r, revealed) {
 
 function openFormButton(r, kind, className, label, values) {
   const open = el("button", className, label); open.type = "button";
-  open.onclick = () => { redemptionDraft = {redemption: r.id, kind, values}; renderTicket(current); focusDraft(); };
+  open.onclick = () => {
+    redemptionDraft = {redemption: r.id, kind, values}; redemptionOutcome = null;
+    renderTicket(current); focusDraft();
+  };
   return open;
 }
 
@@ -64,10 +73,10 @@ function draftForm(id, fields, confirmText, confirmId, confirmClass, backText, o
 // After a change: the ticket again (the panel shows the new status), then what happened.
 async function afterRedemptionChange(t, lines) {
   redemptionDraft = null;
+  redemptionOutcome = {ticket: t.id, lines};
   const fresh = await api("/tickets/" + t.id);
-  if (fresh && current && current.id === t.id) { Object.assign(current, fresh); renderTicket(current); }
-  const done = document.getElementById("redemptions");
-  if (done) lines.forEach(line => done.appendChild(el("p", "notice", line)));
+  if (fresh && current && current.id === t.id) Object.assign(current, fresh);
+  if (current && current.id === t.id) renderTicket(current);
 }
 
 function cancelForm(t, r) {

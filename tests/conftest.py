@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+import skops.io  # noqa: F401 - before anything imports Rasa: see bot/runtime/rasa_entry.py
 
 from bot.db import session_scope
 from bot.db.migrate import upgrade

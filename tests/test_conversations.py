@@ -5,7 +5,7 @@ from pathlib import Path
 
 from bot.settings import PROJECT_ROOT
 
-RASA = [sys.executable, "-m", "rasa"]
+RASA = [sys.executable, "-m", "bot.runtime.rasa_entry"]  # Rasa's command line, see there
 
 
 def run_rasa(*args: str, cwd: Path = PROJECT_ROOT) -> subprocess.CompletedProcess:

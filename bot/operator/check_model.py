@@ -77,6 +77,8 @@ async def check(model: Path, content: Path) -> Dict[str, Any]:
 
 
 def main(argv: List[str]) -> int:
+    import skops.io  # noqa: F401 - before Rasa, 8-14 s faster to load the model: bot/runtime/rasa_entry.py
+
     model, content, result = Path(argv[0]), Path(argv[1]), Path(argv[2])
     findings = asyncio.run(check(model, content))
     result.write_text(json.dumps(findings, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -149,7 +149,7 @@ class BotServers:
             return [python, "-m", "bot.runtime.action_server", "--host", self.action_host,
                     "--port", str(self.action_port)]
         if part == "rasa":
-            return [python, "-m", "rasa", "run", "--model", str(self.model),
+            return [python, "-m", "bot.runtime.rasa_entry", "run", "--model", str(self.model),
                     "--endpoints", str(PROJECT_ROOT / "endpoints.yml"),
                     "--credentials", str(PROJECT_ROOT / "credentials.yml"),
                     "--interface", self.host, "--port", str(self.rasa_port)]

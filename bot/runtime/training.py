@@ -57,7 +57,7 @@ def train_command(models_dir: Optional[Path] = None, root: Optional[Path] = None
     target = model_path(models_dir, root)
     target.parent.mkdir(parents=True, exist_ok=True)
     command = [
-        sys.executable, "-m", "rasa", "train",
+        sys.executable, "-m", "bot.runtime.rasa_entry", "train",  # = rasa train, faster: see there
         "--config", str(root / "config.yml"),
         "--domain", str(root / "domain.yml"),
         "--data", *[str(root / name) for name in TRAINING_DATA],

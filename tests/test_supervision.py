@@ -37,7 +37,7 @@ SECRET = "supervision-test-secret-0123456789"
 READY_WITHIN = 180  # seconds: serve loads the model before the Rasa server answers
 STOP_WITHIN = 30  # serve waits at most 20 s for the processes, then kills them
 # The command line that tells each of serve's processes apart.
-PROCESS_MARKERS = {"actions": "bot.runtime.action_server", "rasa": "rasa\0run", "scheduler": "bot\0scheduler"}
+PROCESS_MARKERS = {"actions": "bot.runtime.action_server", "rasa": "rasa_entry\0run", "scheduler": "bot\0scheduler"}
 T = TypeVar("T")
 
 

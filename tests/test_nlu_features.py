@@ -1,0 +1,106 @@
+"""The classifiers' one-step feature rows give exactly what Rasa's own per-message hstack gives.
+
+bot.nlu.intent_classifier.sentence_features builds a message's sentence row in one step and
+remembers it for the FAQ selector; Rasa's LogisticRegressionClassifier joins the featurizers'
+matrices message by message. Both are compared on made-up features and on the trained model's
+answers to every held-out message.
+"""
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+from scipy.sparse import coo_matrix, csr_matrix, hstack, vstack
+
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, FEATURE_TYPE_SEQUENCE, TEXT
+from rasa.shared.nlu.training_data.features import Features
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.nlu import faq_selector, intent_classifier
+from bot.nlu.intent_classifier import sentence_features
+
+
+def _rasas_rows(messages):
+    """What Rasa's classifier does (rasa/nlu/classifiers/logistic_regression_classifier.py)."""
+    rows = []
+    for message in messages:
+        sparse = message.get_sparse_features(attribute=TEXT)[1]
+        rows.append(hstack([csr_matrix(sparse.features), csr_matrix([])]))
+    return vstack(rows).tocsr()
+
+
+def _message(rng, widths, dtype=np.float64):
+    message = Message(data={TEXT: "x"})
+    for position, width in enumerate(widths):
+        dense = (rng.random((1, width)) < 0.3) * rng.integers(1, 4, (1, width))
+        message.add_features(Features(coo_matrix(dense.astype(dtype)), FEATURE_TYPE_SENTENCE, TEXT,
+                                      f"featurizer{position}"))
+        message.add_features(Features(coo_matrix(np.ones((2, width), dtype=dtype)), FEATURE_TYPE_SEQUENCE, TEXT,
+                                      f"featurizer{position}"))
+    return message
+
+
+@pytest.mark.parametrize("count", [1, 2, 37])
+def test_the_rows_equal_rasas_hstack_of_every_featurizer(count):
+    rng = np.random.default_rng(count)
+    messages = [_message(rng, [5, 40, 1, 300]) for _ in range(count)]
+    ours, rasas = sentence_features(messages), _rasas_rows(messages)
+    assert ours.shape == rasas.shape and ours.dtype == rasas.dtype
+    assert (ours != rasas).nnz == 0
+    assert np.array_equal(ours.toarray(), rasas.toarray())
+
+
+def test_a_remembered_row_is_rebuilt_when_the_features_change():
+    rng = np.random.default_rng(3)
+    message = _message(rng, [4, 6])
+    first = sentence_features([message])
+    assert sentence_features([message]) is first  # the FAQ selector gets the same row
+    message.add_features(Features(coo_matrix(np.ones((1, 2))), FEATURE_TYPE_SENTENCE, TEXT, "late"))
+    again = sentence_features([message])
+    assert again.shape == (1, 12) and np.array_equal(again.toarray(), _rasas_rows([message]).toarray())
+
+
+def test_messages_with_different_featurizers_or_dense_features_take_rasas_way():
+    rng = np.random.default_rng(5)
+    assert sentence_features([_message(rng, [3, 4]), _message(rng, [3])]) is None
+    dense = Message(data={TEXT: "x"})
+    dense.add_features(Features(np.ones((1, 3)), FEATURE_TYPE_SENTENCE, TEXT, "dense"))
+    assert sentence_features([dense]) is None
+
+
+def test_the_trained_model_answers_every_held_out_message_as_with_rasas_rows(trained_model, monkeypatch):
+    from rasa.core.agent import Agent
+
+    from bot.nlu_eval import HELDOUT_DIR, load_examples
+
+    texts = [text for path in sorted(HELDOUT_DIR.glob("heldout_*.yml")) for text, _ in load_examples(path)]
+    agent = Agent.load(str(trained_model))
+    loop = asyncio.new_event_loop()
+
+    def answers():
+        found = []
+        for text in texts:
+            parsed = loop.run_until_complete(agent.parse_message(text))
+            faq = parsed.get("response_selector", {}).get("faq", {})
+            found.append((parsed["intent"], parsed["intent_ranking"], faq.get("ranking")))
+        return found
+
+    ours = answers()
+    monkeypatch.setattr(intent_classifier, "sentence_features", lambda messages: None)
+    monkeypatch.setattr(faq_selector, "sentence_features", lambda messages: None)
+    rasas = answers()
+    loop.close()
+    assert len(texts) > 300 and ours == rasas
+
+
+def test_a_domain_is_empty_exactly_when_rasa_says_so():
+    from rasa.shared.core.domain import Domain
+
+    from bot.runtime import rasa_patches
+    from bot.settings import PROJECT_ROOT
+
+    domains = [Domain.empty(), Domain.load(str(PROJECT_ROOT / "domain.yml")), Domain.from_dict({"intents": ["x"]})]
+    rasas = [domain.as_dict() == Domain.empty().as_dict() for domain in domains]  # Rasa's is_empty
+    rasa_patches.apply()
+    assert [domain.is_empty() for domain in domains] == rasas == [True, False, False]

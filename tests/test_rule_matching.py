@@ -1,0 +1,82 @@
+"""Our rule matching finds exactly the rules Rasa's own `_get_possible_keys` finds.
+
+The trained model's rule policy (every rule of the demo content and the linking form's unhappy
+paths) is asked with the prediction states of every prefix of generated conversations (those
+of tests/test_dialogue_states.py, plus forms and the intents our rules answer), as text and as
+intent, and both functions must return the same set of rule keys.
+"""
+from __future__ import annotations
+
+import random
+
+import pytest
+from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH, RulePolicy
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, SlotSet
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.runtime import rule_matching
+from tests.test_dialogue_states import conversation, user
+
+INTENTS = ["greet", "check_points", "ask_promotions", "check_order", "thank", "nlu_fallback", "faq", "complain",
+           "human_handoff", "affirm", "deny", "redeem_points", "list_rewards", "inform", "goodbye"]
+
+
+@pytest.fixture(scope="module")
+def model(trained_model):
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(trained_model))
+    nodes = agent.processor.graph_runner._instantiated_nodes.values()
+    policy = next(node._component for node in nodes if isinstance(node._component, RulePolicy))
+    return policy, agent.domain
+
+
+def _with_our_intents(seed):
+    """A generated conversation with turns of the intents our rules answer, and forms."""
+    rng = random.Random(seed)
+    events = conversation(seed)
+    for _ in range(rng.randint(2, 6)):
+        intent = rng.choice(INTENTS)
+        events += [user(intent), SlotSet("language", rng.choice(["zh", "en"]))]
+        if rng.random() < 0.3:
+            form = rng.choice(["link_account_form", "redeem_address_form"])
+            events += [ActionExecuted(form), ActiveLoop(form), SlotSet("requested_slot", "member_code"),
+                       ActionExecuted(ACTION_LISTEN_NAME), user(rng.choice(INTENTS))]
+            if rng.random() < 0.5:
+                events += [ActionExecuted(form), ActiveLoop(None)]
+        events.append(ActionExecuted(ACTION_LISTEN_NAME))
+    return events
+
+
+def test_the_same_rules_match_as_with_rasas_function(model):
+    policy, domain = model
+    lookups = [policy.lookup[RULES], policy.lookup[RULES_FOR_LOOP_UNHAPPY_PATH]]
+    assert len(lookups[0]) > 50
+    compared = matched = 0
+    for seed in range(60):
+        events = _with_our_intents(seed)
+        for end in range(1, len(events) + 1):
+            tracker = DialogueStateTracker.from_events("rules", events[:end], slots=domain.slots)
+            for use_text in (False, True):
+                states = policy._prediction_states(tracker, domain, use_text,
+                                                   rule_only_data=policy._get_rule_only_data())
+                for lookup in lookups:
+                    ours = rule_matching.get_possible_keys(policy, lookup, states)
+                    rasas = rule_matching.RASAS_GET_POSSIBLE_KEYS(policy, lookup, states)
+                    assert ours == rasas
+                    compared += 1
+                    matched += bool(rasas)
+    assert compared > 2000 and matched > 200  # the conversations do reach rules
+
+
+def test_a_lookup_that_grows_is_prepared_again(model):
+    policy, _ = model
+    lookup = dict(list(policy.lookup[RULES].items())[:5])
+    states = [{}]
+    before = rule_matching.get_possible_keys(policy, lookup, states)
+    key, value = next((k, v) for k, v in policy.lookup[RULES].items() if k not in lookup)
+    lookup[key] = value
+    assert rule_matching.get_possible_keys(policy, lookup, states) == rule_matching.RASAS_GET_POSSIBLE_KEYS(
+        policy, lookup, states)
+    assert before <= set(lookup)

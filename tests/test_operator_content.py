@@ -137,6 +137,33 @@ def test_broken_yaml_and_wrong_shapes_are_refused(files):
     assert not report.ok and "stepz" in report.errors[0]
 
 
+def test_remembered_schema_checks_find_what_rasas_own_check_finds(files, monkeypatch):
+    """Validation remembers the (content, schema) pairs that passed Rasa's schema check;
+    the findings and refusals must be those of Rasa's check run every time."""
+    from rasa.shared.utils import validation as rasa_validation
+
+    from bot.operator import validation
+
+    bad_shape = {"data/stories/loyalty.yml": "stories:\n- story: x\n  stepz: []\n"}
+    story, _, _ = stories.upsert(files, "data/stories/loyalty.yml", None,
+                                 "story: bad\nsteps:\n- intent: greet\n- action: utter_goodbye\n")
+    cases = [{}, {"data/stories/loyalty.yml": story}, bad_shape, {}]
+
+    def findings(changes):
+        try:
+            return sorted(validation._findings(files.root, changes))
+        except ContentError as error:
+            return ["refused", error.message]
+
+    ours = [findings(changes) for changes in cases + cases]  # the second round from memory
+    monkeypatch.setattr(rasa_validation, "validate_yaml_schema", rasa_validation.validate_yaml_schema.rasas)
+    monkeypatch.setattr(validation, "_remember_valid_schemas", lambda: None)
+    rasas = [findings(changes) for changes in cases + cases]
+    assert ours == rasas
+    assert ours[2][0] == "refused" and "stepz" in ours[2][1] and ours[6] == ours[2]
+    assert any("Conflicting stories" in finding for finding in ours[1])
+
+
 def test_renaming_onto_an_existing_name_is_refused(files):
     with pytest.raises(ContentError, match="already exists"):
         stories.upsert(files, "data/rules/smalltalk.yml", "goodbye", "rule: greet\nsteps:\n- intent: greet\n"

@@ -18,6 +18,40 @@ BLOCKING = ("is not listed in the domain", "is not a valid utterance action", "l
             "not found in the NLU training data", "unknown action")
 _lock = threading.Lock()
 _findings_by_content: Dict[str, Set[str]] = {}
+_SCHEMA_CHECKS_KEPT = 512
+
+
+def _remember_valid_schemas() -> None:
+    """Rasa checks every YAML file against its schema each time it reads it (a round-trip
+    parse of the file, and of the schema files, then pykwalify): 2.9 of a validation's ~5 s,
+    nearly all on files the change did not touch. A content that passed its schema passes
+    it again, so each (content, schema) that passed is remembered (by hash) and not checked
+    twice; anything that failed is checked again and fails as Rasa fails it."""
+    import hashlib
+    from collections import OrderedDict
+
+    from rasa.shared.utils import validation as rasa_validation
+
+    check = rasa_validation.validate_yaml_schema
+    if getattr(check, "remembers_valid", False):
+        return
+    passed: "OrderedDict[tuple, bool]" = OrderedDict()
+
+    def validate_yaml_schema(yaml_file_content, schema_path, *args, **kwargs):
+        key = (hashlib.sha256(yaml_file_content.encode("utf-8", "surrogatepass")).hexdigest(), schema_path,
+               args, tuple(sorted(kwargs.items())))
+        if key in passed:
+            passed.move_to_end(key)
+            return None
+        check(yaml_file_content, schema_path, *args, **kwargs)
+        passed[key] = True
+        while len(passed) > _SCHEMA_CHECKS_KEPT:
+            passed.popitem(last=False)
+        return None
+
+    validate_yaml_schema.remembers_valid = True
+    validate_yaml_schema.rasas = check
+    rasa_validation.validate_yaml_schema = validate_yaml_schema
 
 
 @dataclass
@@ -52,6 +86,7 @@ def _messages(folder: Path) -> Set[str]:
     from rasa.shared.importers.importer import TrainingDataImporter
     from rasa.validator import Validator
 
+    _remember_valid_schemas()
     data = [str(folder / name) for name in EDITABLE_FOLDERS if (folder / name).is_dir()]
     importer = TrainingDataImporter.load_from_config(str(folder / "config.yml"), str(folder / DOMAIN), data)
     with warnings.catch_warnings(record=True) as caught:

@@ -164,6 +164,22 @@ def test_remembered_schema_checks_find_what_rasas_own_check_finds(files, monkeyp
     assert any("Conflicting stories" in finding for finding in ours[1])
 
 
+def test_a_remembered_document_is_a_private_copy_equal_to_a_fresh_parse(files):
+    from bot.operator import yaml_files
+
+    names = [DOMAIN, *(f"{folder}/{path.name}" for folder in ("data/nlu", "data/stories", "data/rules")
+                       for path in sorted((files.root / folder).glob("*.yml")))]
+    for name in names:
+        text = (files.root / name).read_text(encoding="utf-8")
+        first = parse(text, name)
+        fresh = yaml_files._parse(text, name)
+        assert dump(first) == dump(fresh) == dump(parse(text, name))
+        first.clear() if hasattr(first, "clear") else None  # a caller edits its copy ...
+        assert dump(parse(text, name)) == dump(fresh)  # ... and the next one still gets the file
+    with pytest.raises(ContentError, match="not valid YAML"):
+        parse("a: [\n", "broken.yml")
+
+
 def test_renaming_onto_an_existing_name_is_refused(files):
     with pytest.raises(ContentError, match="already exists"):
         stories.upsert(files, "data/rules/smalltalk.yml", "goodbye", "rule: greet\nsteps:\n- intent: greet\n"

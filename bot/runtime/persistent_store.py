@@ -35,6 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.db import session_scope
 from bot.db.models import Conversation, ConversationEvent
 from bot.db.types import utcnow
+from bot.runtime import fast_json
 from bot.runtime.tracker_store import DEFAULT_KEEP_EVENTS, DEFAULT_MAX_EVENTS, CompactingTrackerStore, _Stored
 from bot.settings import get_settings
 
@@ -67,7 +68,7 @@ class _Live(_Stored):
 
 
 def _dumps(event: Event) -> str:
-    return json.dumps(event.as_dict(), ensure_ascii=False, separators=(",", ":"))
+    return fast_json.dumps(event.as_dict())
 
 
 class PersistentTrackerStore(CompactingTrackerStore):

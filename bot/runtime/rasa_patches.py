@@ -22,7 +22,8 @@ dropped before the action server (Sanic, 5 s) would close them.
 
 Each action-server call carried every event of the conversation, JSON-encoded (~7 %); it
 now carries the last TRANSCRIPT_EVENTS (40) events, which is everything our actions read
-(the latest message and slots travel separately, in full).
+(the latest message and slots travel separately, in full), encoded with ujson
+(bot/runtime/fast_json.py).
 
 The rule policy compared every remaining rule with every earlier turn of the conversation,
 although a rule shorter than the turns already compared matches whatever came before (~8 %),
@@ -55,7 +56,7 @@ import logging
 import weakref
 from typing import Any, Dict
 
-from bot.runtime import action_failures, action_responses, dialogue_states, rule_matching, tracker_copy
+from bot.runtime import action_failures, action_responses, dialogue_states, fast_json, rule_matching, tracker_copy
 
 _applied = False
 
@@ -182,7 +183,8 @@ def _reuse_endpoint_sessions() -> None:
             # the same headers, auth and timeout as Rasa's own session, on a keep-alive connector
             current = aiohttp.ClientSession(
                 headers=self.headers, auth=auth, timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
-                connector=aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_SECONDS))
+                connector=aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_SECONDS),
+                json_serialize=fast_json.dumps_ascii)
             sessions.clear()  # sessions of loops that are gone
             sessions[loop] = current
             _open_sessions.add(current)

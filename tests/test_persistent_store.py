@@ -137,3 +137,40 @@ def test_two_stores_creating_one_conversation_do_not_overwrite_each_other(db_url
         pass
     reread = asyncio.run(one.retrieve("both"))
     assert reread.latest_message.text == "first"
+
+
+def test_through_rasas_wrapper_a_new_conversation_is_also_written_once(db_url, monkeypatch):
+    """Rasa serves every tracker store through a FailSafeTrackerStore and an
+    AwaitableTrackerStore, which did not pass
+    `create_tracker` on (the empty tracker was saved at once). With the patch it reaches our
+    store, and other stores still get Rasa's own create_tracker."""
+    from rasa.core.tracker_store import AwaitableTrackerStore, FailSafeTrackerStore, InMemoryTrackerStore
+    from sqlalchemy import event
+
+    from bot.db.session import get_engine
+    from bot.runtime import rasa_patches
+
+    for wrapper in (AwaitableTrackerStore, FailSafeTrackerStore):  # put back afterwards
+        monkeypatch.setattr(wrapper, "create_tracker", wrapper.create_tracker)
+    rasa_patches._create_trackers_in_the_wrapped_store()
+    ours = AwaitableTrackerStore.create(FailSafeTrackerStore(store(db_url)))  # as Rasa's agent wraps it
+    writes = []
+
+    def count_writes(conn, cursor, statement, *args):
+        if statement.split(None, 1)[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+            writes.append(statement)
+
+    event.listen(get_engine(db_url), "before_cursor_execute", count_writes)
+    try:
+        created = asyncio.run(ours.get_or_create_tracker("wrapped", append_action_listen=True))
+    finally:
+        event.remove(get_engine(db_url), "before_cursor_execute", count_writes)
+    assert writes == []
+    in_memory = AwaitableTrackerStore.create(FailSafeTrackerStore(InMemoryTrackerStore(DOMAIN)))
+    theirs = asyncio.run(in_memory.get_or_create_tracker("wrapped", append_action_listen=True))
+    def timeless(tracker):
+        return [{k: v for k, v in e.as_dict().items() if k != "timestamp"} for e in tracker.events], \
+            tracker.current_slot_values(), tracker.latest_action_name
+
+    assert timeless(created) == timeless(theirs)
+    assert asyncio.run(in_memory.retrieve("wrapped")) is not None  # Rasa's way: saved at once

@@ -62,10 +62,10 @@ def _joined_rows(messages: List[Message]) -> Optional[csr_matrix]:
     rows, columns, values = [], [], []
     for number, message in enumerate(messages):
         mine = [f for f in message.features if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE]
-        origins = [(str(f.origin), f.is_sparse(), f.features.shape) for f in mine]
+        origins = [(str(f.origin), f.is_sparse()) for f in mine]
         if order is None:
             order = origins
-        if [o[:2] for o in origins] != [o[:2] for o in order] or not all(sparse for _, sparse, _ in origins):
+        if origins != order or not all(sparse for _, sparse in origins):
             return None
         offset = 0
         for feature in mine:

@@ -3,7 +3,8 @@
 bot.nlu.intent_classifier.sentence_features builds a message's sentence row in one step and
 remembers it for the FAQ selector; Rasa's LogisticRegressionClassifier joins the featurizers'
 matrices message by message. Both are compared on made-up features and on the trained model's
-answers to every held-out message.
+answers to every held-out message. So is bot.nlu.sentence_count_vectors, which leaves out the
+per-token rows that Rasa's CountVectorsFeaturizer also computes and nothing here reads.
 """
 from __future__ import annotations
 
@@ -69,7 +70,9 @@ def test_messages_with_different_featurizers_or_dense_features_take_rasas_way():
     assert sentence_features([dense]) is None
 
 
-def test_the_trained_model_answers_every_held_out_message_as_with_rasas_rows(trained_model, monkeypatch):
+@pytest.fixture(scope="module")
+def held_out_answers(trained_model):
+    """answers() -> the trained model's intent, ranking and FAQ ranking for every held-out message."""
     from rasa.core.agent import Agent
 
     from bot.nlu_eval import HELDOUT_DIR, load_examples
@@ -84,14 +87,49 @@ def test_the_trained_model_answers_every_held_out_message_as_with_rasas_rows(tra
             parsed = loop.run_until_complete(agent.parse_message(text))
             faq = parsed.get("response_selector", {}).get("faq", {})
             found.append((parsed["intent"], parsed["intent_ranking"], faq.get("ranking")))
+        assert len(found) > 300
         return found
 
-    ours = answers()
+    yield answers
+    loop.close()
+
+
+def test_the_trained_model_answers_every_held_out_message_as_with_rasas_rows(held_out_answers, monkeypatch):
+    ours = held_out_answers()
     monkeypatch.setattr(intent_classifier, "sentence_features", lambda messages: None)
     monkeypatch.setattr(faq_selector, "sentence_features", lambda messages: None)
-    rasas = answers()
-    loop.close()
-    assert len(texts) > 300 and ours == rasas
+    assert ours == held_out_answers()
+
+
+def test_leaving_out_the_per_token_rows_changes_no_answer(held_out_answers, monkeypatch):
+    """SentenceCountVectorsFeaturizer against Rasa's own featurizer code on the same model."""
+    from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
+
+    from bot.nlu.sentence_count_vectors import SentenceCountVectorsFeaturizer
+
+    ours = held_out_answers()
+    monkeypatch.setattr(SentenceCountVectorsFeaturizer, "_create_features", CountVectorsFeaturizer._create_features)
+    assert ours == held_out_answers()
+
+
+def test_the_trained_featurizers_give_rasas_sentence_rows_and_no_per_token_rows(trained_model):
+    from rasa.core.agent import Agent
+    from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
+
+    from bot.nlu.sentence_count_vectors import SentenceCountVectorsFeaturizer
+
+    nodes = Agent.load(str(trained_model)).processor.graph_runner._instantiated_nodes.values()
+    featurizers = [node._component for node in nodes if isinstance(node._component, CountVectorsFeaturizer)]
+    assert len(featurizers) == 2 and all(type(f) is SentenceCountVectorsFeaturizer for f in featurizers)
+    for featurizer in featurizers:
+        for tokens in (["points", "balance"], ["我的", "积分", "还有", "多少"], ["zzqx"], []):
+            ours = featurizer._create_features(TEXT, [tokens])
+            rasas = CountVectorsFeaturizer._create_features(featurizer, TEXT, [tokens])
+            assert ours[0] == [None]
+            if rasas[1][0] is None:
+                assert ours[1] == [None] and not tokens
+            else:
+                assert ours[1][0].shape == rasas[1][0].shape and (ours[1][0] != rasas[1][0]).nnz == 0
 
 
 def test_a_domain_is_empty_exactly_when_rasa_says_so(monkeypatch):

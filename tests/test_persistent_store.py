@@ -174,3 +174,68 @@ def test_through_rasas_wrapper_a_new_conversation_is_also_written_once(db_url, m
 
     assert timeless(created) == timeless(theirs)
     assert asyncio.run(in_memory.retrieve("wrapped")) is not None  # Rasa's way: saved at once
+
+
+def _rows_of(db_url, sender):
+    import json
+
+    from bot.db.models import Conversation
+
+    with session_scope(db_url) as session:
+        base, next_seq = session.execute(select(Conversation.base_seq, Conversation.next_seq)
+                                         .where(Conversation.sender_id == sender)).one()
+        rows = session.execute(select(ConversationEvent.seq, ConversationEvent.data)
+                               .where(ConversationEvent.sender_id == sender)
+                               .order_by(ConversationEvent.seq)).all()
+    assert [seq for seq, _ in rows] == list(range(base, next_seq))  # no gap, nothing outside the base
+    return [json.loads(data) for _, data in rows]
+
+
+def test_a_compacted_conversation_keeps_its_recent_rows_and_reads_back_the_same(db_url):
+    """Compaction (every few turns here) writes the snapshot in place of the rows it folds
+    away and appends the turn; the recent rows stay. After every turn the rows are exactly
+    the live tracker's events, and a restart gives back the same conversation."""
+    from sqlalchemy import event
+
+    from bot.db.session import get_engine
+    from bot.runtime import persistent_store
+
+    compacted, written = 0, []
+
+    def count_rows(conn, cursor, statement, parameters, context, executemany):
+        if statement.upper().startswith("INSERT INTO CONVERSATION_EVENTS"):
+            written.append(len(parameters) if executemany else 1)
+
+    event.listen(get_engine(db_url), "before_cursor_execute", count_rows)
+    try:
+        for seed in range(6):
+            running, sender = store(db_url, max_events=30, keep_events=12), f"k{seed}"
+            tracker = DialogueStateTracker(sender, DOMAIN.slots)
+            asyncio.run(running.save(tracker))
+            for turn_events in _turns(conversation(seed)):
+                tracker = asyncio.run(running.retrieve(sender))
+                replaced = running.trackers[sender].persisted == persistent_store.REBASE
+                written.clear()
+                tracker.update_with_events(turn_events, DOMAIN)
+                asyncio.run(running.save(tracker))
+                assert _rows_of(db_url, sender) == [e.as_dict() for e in tracker.events], seed
+                if replaced:
+                    compacted += 1
+                    assert sum(written) < len(turn_events) + 12, (seed, written)  # not the kept events again
+                restarted = asyncio.run(store(db_url, max_events=30, keep_events=12).retrieve(sender))
+                assert described(restarted) == described(asyncio.run(running.retrieve(sender))), seed
+    finally:
+        event.remove(get_engine(db_url), "before_cursor_execute", count_rows)
+    assert compacted >= 6
+
+
+def _turns(events):
+    """The events in turns, each ending where the bot listens again."""
+    turn = []
+    for event in events:
+        turn.append(event)
+        if getattr(event, "action_name", None) == "action_listen":
+            yield turn
+            turn = []
+    if turn:
+        yield turn

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from typing import Any, Dict, Iterable, List, Optional, Text
+from typing import Any, Dict, Iterable, List, Optional, Text, Tuple
 
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
@@ -33,6 +33,7 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.db import session_scope
+from bot.db.session import get_engine
 from bot.db.models import Conversation, ConversationEvent
 from bot.db.types import utcnow
 from bot.runtime import fast_json
@@ -48,9 +49,14 @@ _MOVE = (update(Conversation).where(Conversation.sender_id == bindparam("sender"
          .values(next_seq=bindparam("next_seq"), updated_at=bindparam("now")))
 # Built once: a statement built per call (and the ORM's unit of work for a new row) were a
 # tenth of the server's time when every message opened a new conversation.
-_CREATE = insert(Conversation).values(sender_id=bindparam("sender"), base_seq=0, next_seq=bindparam("next_seq"),
-                                      updated_at=bindparam("now"))
+_CREATE = insert(Conversation).values(sender_id=bindparam("sender"), base_seq=bindparam("base"),
+                                      next_seq=bindparam("next_seq"), updated_at=bindparam("now"))
 _POSITION = select(Conversation.base_seq, Conversation.next_seq).where(Conversation.sender_id == bindparam("sender"))
+_REBASE_MOVE = (update(Conversation).where(Conversation.sender_id == bindparam("sender"),
+                                           Conversation.next_seq == bindparam("expected"))
+                .values(base_seq=bindparam("base"), next_seq=bindparam("next_seq"), updated_at=bindparam("now")))
+_DROP_BEFORE = delete(ConversationEvent).where(ConversationEvent.sender_id == bindparam("sender"),
+                                               ConversationEvent.seq < bindparam("seq"))
 _NEXT_SEQ = select(Conversation.next_seq).where(Conversation.sender_id == bindparam("sender"))
 _EVENTS = (select(ConversationEvent.data)
            .where(ConversationEvent.sender_id == bindparam("sender"), ConversationEvent.seq >= bindparam("base"),
@@ -75,6 +81,9 @@ class _Live(_Stored):
         # the conversation is not in the database yet)
         self.persisted = persisted
         self.next_seq = next_seq
+        # for REBASE: the events in the database, at seqs [next_seq - len(stored), next_seq),
+        # as objects of the copy this one replaced (compaction keeps the recent ones)
+        self.stored: List[Event] = []
 
 
 def _dumps(event: Event) -> str:
@@ -122,10 +131,11 @@ class PersistentTrackerStore(CompactingTrackerStore):
         else:
             is_new = live is not None and live.persisted == NEW
             next_seq = live.next_seq if live is not None else self._next_seq(tracker.sender_id)
+            stored = live.stored if live is not None else []
             live = _Live(tracker, self.domain, len(events), 0, next_seq)
             if is_new:
                 self._insert(tracker.sender_id, events, live)
-            else:
+            elif not self._rebase_keeping_rows(tracker.sender_id, events, stored, live):
                 self._rebase(tracker.sender_id, events, live)
         live.saved_events = live.persisted = len(events)
         self._keep(tracker.sender_id, live)
@@ -145,8 +155,9 @@ class PersistentTrackerStore(CompactingTrackerStore):
         tracker = await super().retrieve(sender_id)  # compacts / rebuilds: may replace the object
         stored = self.trackers.get(sender_id)
         if stored is not live:  # replaced: written as a new base at the next save
-            self.trackers[sender_id] = _Live(stored.tracker, stored.domain, stored.saved_events, REBASE,
-                                             live.next_seq)
+            replaced = _Live(stored.tracker, stored.domain, stored.saved_events, REBASE, live.next_seq)
+            replaced.stored = list(live.tracker.events)[:live.persisted] if live.persisted >= 0 else live.stored
+            self.trackers[sender_id] = replaced
         return tracker
 
     async def keys(self) -> Iterable[Text]:
@@ -163,28 +174,34 @@ class PersistentTrackerStore(CompactingTrackerStore):
 
     # --- the database ---------------------------------------------------------------------------
 
+    def _transaction(self):
+        """A transaction on a plain connection: these are all Core statements, and an ORM
+        session around them doubled the cost of a short transaction (~0.24 -> 0.12 ms)."""
+        return get_engine(self.db_url).begin()
+
     def _append(self, sender_id: Text, new: List[Event], live: _Live) -> None:
         if not new:
             return
         rows = [{"sender": sender_id, "seq": live.next_seq + offset, "data": _dumps(event)}
                 for offset, event in enumerate(new)]
         expected, live.next_seq = live.next_seq, live.next_seq + len(new)
-        with session_scope(self.db_url) as session:  # moved first: the row lock orders writers
-            moved = session.execute(_MOVE, {"sender": sender_id, "expected": expected, "next_seq": live.next_seq,
+        with self._transaction() as connection:  # moved first: the row lock orders writers
+            moved = connection.execute(_MOVE, {"sender": sender_id, "expected": expected, "next_seq": live.next_seq,
                                             "now": utcnow()}).rowcount
             if not moved:
                 raise StaleConversation(f"{sender_id} was written by another instance meanwhile")
-            session.execute(_APPEND, rows)
+            connection.execute(_APPEND, rows)
 
     def _insert(self, sender_id: Text, events: List[Event], live: _Live) -> None:
         """A conversation's first save; another instance that created it meanwhile wins."""
         rows = [{"sender": sender_id, "seq": offset, "data": _dumps(event)} for offset, event in enumerate(events)]
         live.next_seq = len(events)
         try:
-            with session_scope(self.db_url) as session:
-                session.execute(_CREATE, {"sender": sender_id, "next_seq": live.next_seq, "now": utcnow()})
+            with self._transaction() as connection:
+                connection.execute(_CREATE, {"sender": sender_id, "base": 0, "next_seq": live.next_seq,
+                                             "now": utcnow()})
                 if rows:
-                    session.execute(_APPEND, rows)
+                    connection.execute(_APPEND, rows)
         except IntegrityError as error:
             raise StaleConversation(f"{sender_id} was created by another instance meanwhile") from error
 
@@ -194,19 +211,47 @@ class PersistentTrackerStore(CompactingTrackerStore):
         rows = [{"sender": sender_id, "seq": base + offset, "data": _dumps(event)}
                 for offset, event in enumerate(events)]
         live.next_seq = base + len(events)
-        with session_scope(self.db_url) as session:
-            session.execute(delete(ConversationEvent).where(ConversationEvent.sender_id == sender_id,
-                                                            ConversationEvent.seq < base))
-            found = session.execute(update(Conversation).where(
-                Conversation.sender_id == sender_id, Conversation.next_seq == base).values(
-                base_seq=base, next_seq=live.next_seq, updated_at=utcnow())).rowcount
+        with self._transaction() as connection:
+            connection.execute(_DROP_BEFORE, {"sender": sender_id, "seq": base})
+            found = connection.execute(_REBASE_MOVE, {"sender": sender_id, "expected": base, "base": base,
+                                                      "next_seq": live.next_seq, "now": utcnow()}).rowcount
             if not found:
-                if session.get(Conversation, sender_id) is not None:
+                if connection.execute(_NEXT_SEQ, {"sender": sender_id}).first() is not None:
                     raise StaleConversation(f"{sender_id} was written by another instance meanwhile")
-                session.add(Conversation(sender_id=sender_id, base_seq=base, next_seq=live.next_seq,
-                                         updated_at=utcnow()))
+                connection.execute(_CREATE, {"sender": sender_id, "base": base, "next_seq": live.next_seq,
+                                             "now": utcnow()})
             if rows:
-                session.execute(_APPEND, rows)
+                connection.execute(_APPEND, rows)
+
+    def _rebase_keeping_rows(self, sender_id: Text, events: List[Event], stored: List[Event], live: _Live) -> bool:
+        """A compacted tracker (a snapshot, then the recent events) written as a new base
+        without rewriting the recent events, which are in the database already: the rows
+        before them go, the snapshot takes their place, new events follow. False (nothing
+        written) when the tracker does not continue the stored events that way."""
+        kept = _stored_run(events, stored)
+        if kept is None:
+            return False
+        start, first_kept = kept
+        next_seq = live.next_seq
+        kept_from = next_seq - len(stored) + first_kept  # the seq of the first kept event
+        new_base, tail = kept_from - start, start + len(stored) - first_kept
+        if new_base < 0:
+            return False
+        rows = [{"sender": sender_id, "seq": new_base + offset, "data": _dumps(event)}
+                for offset, event in enumerate(events[:start])]
+        rows += [{"sender": sender_id, "seq": next_seq + offset, "data": _dumps(event)}
+                 for offset, event in enumerate(events[tail:])]
+        with self._transaction() as connection:
+            moved = connection.execute(_REBASE_MOVE, {"sender": sender_id, "expected": next_seq, "base": new_base,
+                                                      "next_seq": next_seq + len(events) - tail,
+                                                      "now": utcnow()}).rowcount
+            if not moved:  # overtaken, or gone meanwhile: the full rebase decides which
+                return False
+            connection.execute(_DROP_BEFORE, {"sender": sender_id, "seq": kept_from})
+            if rows:
+                connection.execute(_APPEND, rows)
+        live.next_seq = next_seq + len(events) - tail
+        return True
 
     def _stale(self, sender_id: Text, live: _Live) -> bool:
         """Another instance has written to the conversation since this copy was read or saved
@@ -215,21 +260,41 @@ class PersistentTrackerStore(CompactingTrackerStore):
         return self._next_seq(sender_id) != live.next_seq
 
     def _next_seq(self, sender_id: Text) -> int:
-        with session_scope(self.db_url) as session:
-            found = session.execute(_NEXT_SEQ, {"sender": sender_id}).scalar()
+        with self._transaction() as connection:
+            found = connection.execute(_NEXT_SEQ, {"sender": sender_id}).scalar()
         return found or 0
 
     def _load(self, sender_id: Text) -> Optional[_Live]:
-        with session_scope(self.db_url) as session:
-            conversation = session.execute(_POSITION, {"sender": sender_id}).first()
+        with self._transaction() as connection:
+            conversation = connection.execute(_POSITION, {"sender": sender_id}).first()
             if conversation is None:
                 return None
-            rows = session.execute(_EVENTS, {"sender": sender_id, "base": conversation.base_seq,
+            rows = connection.execute(_EVENTS, {"sender": sender_id, "base": conversation.base_seq,
                                              "next_seq": conversation.next_seq}).scalars().all()
         events = [Event.from_parameters(json.loads(data)) for data in rows]
         tracker = DialogueStateTracker.from_events(sender_id, [e for e in events if e is not None],
                                                    slots=self.domain.slots)
         return _Live(tracker, self.domain, len(tracker.events), len(tracker.events), conversation.next_seq)
+
+
+def _stored_run(events: List[Event], stored: List[Event]) -> Optional[Tuple[int, int]]:
+    """(start, first): `events[start:]` begins with all of `stored[first:]`, the very same
+    objects; None when the events do not continue `stored` so."""
+    if not stored:
+        return None
+    positions = {id(event): position for position, event in enumerate(stored)}
+    for start, event in enumerate(events):
+        first = positions.get(id(event))
+        if first is not None:
+            break
+    else:
+        return None
+    length = len(stored) - first
+    if len(events) < start + length:
+        return None
+    if any(events[start + offset] is not stored[first + offset] for offset in range(length)):
+        return None
+    return start, first
 
 
 def live_count(store: PersistentTrackerStore) -> Dict[str, int]:

@@ -48,3 +48,51 @@ def test_a_copy_changes_independently_of_its_original():
     clone.update(ActionExecutionRejected("link_account_form"))
     clone.latest_action["action_name"] = "changed"
     assert described(tracker) == before
+
+
+def test_a_direct_slot_copy_is_what_copy_copy_makes_of_every_domain_slot(monkeypatch):
+    """bot.runtime.tracker_copy gives slot classes a `__copy__` that skips copy.copy's
+    generic path; the copies must be the ones the generic path makes."""
+    import copy
+
+    from rasa.shared.core.slots import Slot
+
+    from bot.runtime import tracker_copy
+
+    classes = tracker_copy._slot_classes()
+    for cls in classes:  # put Rasa back afterwards (none of them defines __copy__)
+        monkeypatch.setattr(cls, "__copy__", None, raising=False)
+        monkeypatch.delattr(cls, "__copy__")
+    tracker = DialogueStateTracker("c", DOMAIN.slots)
+    for event in conversation(4):
+        tracker.update(event)
+    slots = list(DOMAIN.slots) + list(tracker.slots.values())
+    generic = [copy.copy(slot) for slot in slots]
+    assert {type(slot) for slot in slots} >= {cls for cls in classes if cls.__name__ in ("TextSlot", "BooleanSlot")}
+    monkeypatch.setattr(DialogueStateTracker, "copy", RASA_COPY)  # apply() replaces it; put back afterwards
+    tracker_copy.apply()
+    direct = [copy.copy(slot) for slot in slots]
+    assert all(type(slot).__copy__ is tracker_copy._copy_slot for slot in slots)
+    for original, ours, theirs in zip(slots, direct, generic):
+        assert type(ours) is type(theirs) is type(original) and ours is not original
+        assert ours.__dict__ == theirs.__dict__ == original.__dict__
+        assert all(ours.__dict__[key] is original.__dict__[key] for key in original.__dict__)  # shallow, as copy.copy
+    before = slots[-1].value
+    direct[-1].value = "changed"
+    assert slots[-1].value == before != "changed"
+
+
+def test_a_slot_class_with_its_own_copy_rules_keeps_copy_copy():
+    from rasa.shared.core.slots import TextSlot
+
+    from bot.runtime import tracker_copy
+
+    class Guarded(TextSlot):
+        __slots__ = ("extra",)
+
+    class Pickled(TextSlot):
+        def __getstate__(self):
+            return {}
+
+    assert tracker_copy._copies_plainly(TextSlot)
+    assert not tracker_copy._copies_plainly(Guarded) and not tracker_copy._copies_plainly(Pickled)

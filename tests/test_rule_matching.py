@@ -80,3 +80,43 @@ def test_a_lookup_that_grows_is_prepared_again(model):
     assert rule_matching.get_possible_keys(policy, lookup, states) == rule_matching.RASAS_GET_POSSIBLE_KEYS(
         policy, lookup, states)
     assert before <= set(lookup)
+
+
+def test_odd_rules_and_states_match_as_rasa_matches_them(model):
+    """The index by the latest turn's previous action and intent must never leave out a
+    rule Rasa would match: rules without a previous action, with `should_not_be_set`, list
+    values, action texts, empty rules; states without a previous action or an intent."""
+    import json
+
+    policy, _ = model
+    listen = {"action_name": ACTION_LISTEN_NAME}
+    latest_turns = [{}, {"prev_action": listen}, {"prev_action": listen, "user": {"intent": "greet"}},
+                    {"prev_action": {"action_text": "hi"}, "user": {"intent": "greet"}},
+                    {"user": {"intent": "greet"}}, {"prev_action": {"action_name": "should_not_be_set"}},
+                    {"prev_action": listen, "user": {"intent": "should_not_be_set"}},
+                    {"prev_action": listen, "user": {"intent": ["greet", "thank"]}},
+                    {"prev_action": {"action_name": "utter_greet"}, "active_loop": {"name": "should_not_be_set"}},
+                    {"prev_action": listen, "user": {"text": "hi"}}]
+    lookup = {json.dumps([earlier, latest]) if earlier is not None else json.dumps([latest]): "utter_x"
+              for latest in latest_turns for earlier in (None, {}, {"prev_action": listen})}
+    lookup["[]"] = "utter_y"
+    actions = [None, {"action_name": ACTION_LISTEN_NAME}, {"action_name": "utter_greet"}, {"action_text": "hi"},
+               {"action_name": "should_not_be_set"}]
+    users = [None, {"intent": "greet"}, {"intent": "thank"}, {"text": "hi"}, {"intent": "greet", "entities": ("x",)}]
+    rng, checked, matched = random.Random(3), 0, 0
+    for _ in range(600):
+        states = []
+        for _ in range(rng.randint(1, 3)):
+            state = {}
+            action, utterance = rng.choice(actions), rng.choice(users)
+            if action:
+                state["prev_action"] = dict(action)
+            if utterance:
+                state["user"] = dict(utterance)
+            if rng.random() < 0.2:
+                state["active_loop"] = {"name": "link_account_form"}
+            states.append(state)
+        ours = rule_matching.get_possible_keys(policy, lookup, states)
+        assert ours == rule_matching.RASAS_GET_POSSIBLE_KEYS(policy, lookup, states), states
+        checked, matched = checked + 1, matched + bool(ours)
+    assert matched > 300

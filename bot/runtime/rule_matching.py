@@ -8,33 +8,71 @@ every earlier turn of the conversation although a rule shorter than the turns al
 compared matches whatever came before. Under `make bench`'s load this filter was ~7 % of the
 Rasa server's CPU.
 
-Here each lookup's rules are parsed and reversed once (per lookup, until its keys change),
-the filter stops once the turns compared outnumber the longest remaining rule, and each
-check is Rasa's own `_is_rule_applicable`, inlined. tests/test_rule_matching.py compares the
+Here each lookup's rules are parsed and reversed once (per lookup, until its keys change)
+and indexed by what their latest turn requires of the previous action and the intent, so
+the latest state is checked only against rules that can match it; the filter stops once the
+turns compared outnumber the longest remaining rule; and each check is Rasa's own
+`_is_rule_applicable`, inlined. tests/test_rule_matching.py compares the
 result with Rasa's own function on the trained model's rules for every prefix of generated
 conversations.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Set, Tuple
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 from rasa.core.policies.rule_policy import RulePolicy
-from rasa.shared.core.constants import PREVIOUS_ACTION
+from rasa.shared.core.constants import PREVIOUS_ACTION, SHOULD_NOT_BE_SET, USER
+from rasa.shared.nlu.constants import ACTION_NAME, INTENT
 
 _Prepared = List[Tuple[str, Tuple[Dict[str, Any], ...]]]  # (rule key, its states, latest first)
 
 RASAS_GET_POSSIBLE_KEYS = RulePolicy._get_possible_keys
 
 
-def _prepared(policy: RulePolicy, lookup: Dict[str, Any]) -> _Prepared:
-    """The lookup's rules, each parsed and reversed; rebuilt if the lookup's keys changed
-    (while training, Rasa fills a lookup as it goes)."""
-    cache: Dict[int, tuple] = policy.__dict__.setdefault("_bot_prepared_rules", {})
+class _Rules:
+    """A lookup's rules, each parsed and reversed, with an index of the rules by what their
+    latest turn requires of the previous action's name and of the user's intent."""
+
+    def __init__(self, policy: RulePolicy, lookup: Dict[str, Any]) -> None:
+        self.lookup, self.keys = lookup, set(lookup.keys())
+        self.rules: _Prepared = [(key, tuple(reversed(policy._rule_key_to_state(key)))) for key in lookup]
+        self.by_latest_turn: Dict[Tuple[Optional[str], Optional[str]], List[int]] = {}
+        for position, (_, rule) in enumerate(self.rules):
+            self.by_latest_turn.setdefault(_requires(rule), []).append(position)
+
+    def candidates(self, state: Dict[str, Any]) -> _Prepared:
+        """The rules that can match this latest state: the others require another previous
+        action or intent of it (as Rasa's check would find)."""
+        action = _plain(state.get(PREVIOUS_ACTION, {}).get(ACTION_NAME))
+        intent = _plain(state.get(USER, {}).get(INTENT))
+        positions: List[int] = []
+        for wanted in {(action, intent), (action, None), (None, intent), (None, None)}:
+            positions += self.by_latest_turn.get(wanted, ())
+        return [self.rules[position] for position in sorted(positions)]
+
+
+def _plain(value: Any) -> Optional[str]:
+    """A value the index can hold: Rasa compares it with `!=`."""
+    return value if isinstance(value, str) and value and value != SHOULD_NOT_BE_SET else None
+
+
+def _requires(rule: Tuple[Dict[str, Any], ...]) -> Tuple[Optional[str], Optional[str]]:
+    """(previous action name, intent) that the rule's latest turn requires, None for either
+    that it leaves open. A rule without a previous action in its latest turn is checked
+    against every state (Rasa then matches it by whether the state has one at all)."""
+    if not rule or not rule[0].get(PREVIOUS_ACTION):
+        return None, None
+    return _plain(rule[0][PREVIOUS_ACTION].get(ACTION_NAME)), _plain(rule[0].get(USER, {}).get(INTENT))
+
+
+def _prepared(policy: RulePolicy, lookup: Dict[str, Any]) -> _Rules:
+    """The lookup's rules, prepared once; again if the lookup's keys changed (while
+    training, Rasa fills a lookup as it goes)."""
+    cache: Dict[int, _Rules] = policy.__dict__.setdefault("_bot_prepared_rules", {})
     entry = cache.get(id(lookup))
-    if entry is None or entry[0] is not lookup or lookup.keys() != entry[1]:
-        rules = [(key, tuple(reversed(policy._rule_key_to_state(key)))) for key in lookup]
-        entry = cache[id(lookup)] = (lookup, set(lookup.keys()), rules)
-    return entry[2]
+    if entry is None or entry.lookup is not lookup or lookup.keys() != entry.keys:
+        entry = cache[id(lookup)] = _Rules(policy, lookup)
+    return entry
 
 
 def _applicable(rule: Tuple[Dict[str, Any], ...], turn: int, state: Dict[str, Any], previous: Any) -> bool:
@@ -51,8 +89,9 @@ def _applicable(rule: Tuple[Dict[str, Any], ...], turn: int, state: Dict[str, An
 
 def get_possible_keys(self: RulePolicy, lookup: Dict[str, Any], states: List[Dict[str, Any]]) -> Set[str]:
     """The keys of the rules that match the conversation's states, as Rasa finds them."""
-    remaining = _prepared(self, lookup)
-    longest = max((len(rule) for _, rule in remaining), default=0)
+    prepared = _prepared(self, lookup)
+    remaining = prepared.candidates(states[-1]) if states else prepared.rules
+    longest = max((len(rule) for _, rule in prepared.rules), default=0)
     for turn, state in enumerate(reversed(states)):
         if turn >= longest:  # every remaining rule is shorter: it matches whatever came before
             break

@@ -143,3 +143,60 @@ def test_a_domain_is_empty_exactly_when_rasa_says_so(monkeypatch):
     monkeypatch.setattr(Domain, "is_empty", Domain.is_empty)  # put back afterwards
     rasa_patches._empty_domain_built_once()
     assert [domain.is_empty() for domain in domains] == rasas == [True, False, False]
+
+
+def test_direct_probabilities_change_no_answer(held_out_answers, monkeypatch):
+    from bot.nlu import linear_probabilities
+
+    ours = held_out_answers()
+    monkeypatch.setattr(linear_probabilities, "probabilities", lambda model, features: model.predict_proba(features))
+    assert ours == held_out_answers()
+
+
+def test_direct_probabilities_are_sklearns_for_the_trained_classifiers(trained_model):
+    from rasa.core.agent import Agent
+
+    from bot.nlu import linear_probabilities
+    from bot.nlu.faq_selector import FaqTopicSelector, _features
+    from bot.nlu.intent_classifier import TopicAwareLogisticRegression
+    from bot.nlu_eval import HELDOUT_DIR, load_examples
+
+    agent = Agent.load(str(trained_model))
+    nodes = agent.processor.graph_runner._instantiated_nodes.values()
+    intents = next(n._component for n in nodes if isinstance(n._component, TopicAwareLogisticRegression))
+    topics = next(n._component for n in nodes if isinstance(n._component, FaqTopicSelector))
+    texts = [text for path in sorted(HELDOUT_DIR.glob("heldout_*.yml")) for text, _ in load_examples(path)]
+    direct = 0
+    for text in texts[::3]:
+        message = Message(data={TEXT: text})
+        for name, node in agent.processor.graph_runner._instantiated_nodes.items():  # featurize as a parse does
+            if name.startswith("run_") and ("Featurizer" in name or "Tokenizer" in name):
+                node._component.process([message])
+        for model, features in ((intents.clf, intents._create_X([message])), (topics.classifier, _features([message]))):
+            ours = linear_probabilities.probabilities(model, features)
+            assert np.array_equal(ours, model.predict_proba(features)) and ours.shape == (1, len(model.classes_))
+            direct += linear_probabilities._plain_input(model, features) and linear_probabilities._one_versus_rest(model)
+    assert direct >= 2 * len(texts[::3])
+
+
+def test_direct_probabilities_leave_other_models_and_inputs_to_sklearn():
+    from sklearn.linear_model import LogisticRegression
+
+    from bot.nlu import linear_probabilities
+
+    rng = np.random.default_rng(1)
+    features = csr_matrix((rng.random((40, 12)) < 0.3) * rng.integers(1, 4, (40, 12)))
+    binary, three = rng.integers(0, 2, 40), rng.integers(0, 3, 40)
+    models = [LogisticRegression(solver="liblinear").fit(features, binary),
+              LogisticRegression(solver="liblinear").fit(features, three),
+              LogisticRegression(solver="lbfgs", multi_class="multinomial").fit(features, three)]
+    for model in models:
+        for rows in (features[:1], features[:7], features.astype(np.float32)[:3]):
+            assert np.array_equal(linear_probabilities.probabilities(model, rows), model.predict_proba(rows))
+    assert not linear_probabilities._one_versus_rest(models[2])
+    assert not linear_probabilities._plain_input(models[1], csr_matrix(np.ones((1, 11))))  # wrong width
+    broken = features[:1].astype(np.float64)
+    broken.data[0] = np.nan
+    assert not linear_probabilities._plain_input(models[1], broken)
+    with pytest.raises(ValueError):
+        linear_probabilities.probabilities(models[1], broken)  # sklearn's own refusal

@@ -35,6 +35,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from rasa.shared.utils.io import dump_obj_as_json_to_file, read_json_file
 
+from bot.nlu import linear_probabilities
 from bot.nlu.intent_classifier import sentence_features
 
 logger = logging.getLogger(__name__)
@@ -145,7 +146,7 @@ class FaqTopicSelector(GraphComponent):
     def _ranking(self, message: Message) -> List[Dict[Text, Any]]:
         if self.classifier is None:
             return [{"key": self.topics[0], "confidence": 1.0}] if self.topics else []
-        probabilities = self.classifier.predict_proba(_features([message]))[0]
+        probabilities = linear_probabilities.probabilities(self.classifier, _features([message]))[0]
         ranked = sorted(zip(self.classifier.classes_, probabilities), key=lambda pair: -pair[1])
         return [{"key": str(key), "confidence": float(p)} for key, p in ranked]
 

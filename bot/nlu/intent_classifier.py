@@ -28,6 +28,8 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from rasa.utils.tensorflow.constants import RANKING_LENGTH
 
+from bot.nlu import linear_probabilities
+
 RESPONSE_DELIMITER = "/"  # faq/<topic> (rasa.shared.nlu.constants.RESPONSE_IDENTIFIER_DELIMITER)
 
 
@@ -126,7 +128,7 @@ class TopicAwareLogisticRegression(LogisticRegressionClassifier):
     def process(self, messages: List[Message]) -> List[Message]:
         if not messages:
             return messages
-        probabilities = self.clf.predict_proba(self._create_X(messages))
+        probabilities = linear_probabilities.probabilities(self.clf, self._create_X(messages))
         for message, row in zip(messages, probabilities):
             ranking = folded_ranking(self.clf.classes_, row)
             message.set(INTENT, ranking[0], add_to_output=True)

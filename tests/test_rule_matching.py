@@ -120,3 +120,48 @@ def test_odd_rules_and_states_match_as_rasa_matches_them(model):
         assert ours == rule_matching.RASAS_GET_POSSIBLE_KEYS(policy, lookup, states), states
         checked, matched = checked + 1, matched + bool(ours)
     assert matched > 300
+
+
+def test_predictions_without_the_unmatched_feature_key_are_rasas(model, monkeypatch):
+    policy, domain = model
+    rule_only_data = policy._get_rule_only_data()
+    compared = unmatched = hidden = 0
+    for seed in range(40):
+        events = _with_our_intents(seed)
+        for end in range(1, len(events) + 1):
+            tracker = DialogueStateTracker.from_events("keys", events[:end], slots=domain.slots)
+            rasas = _outcome(rule_matching.RASAS_PREDICT, policy, tracker, domain, rule_only_data)
+            with monkeypatch.context() as patched:
+                patched.setattr(RulePolicy, "_create_feature_key", rule_matching.create_feature_key)
+                ours = _outcome(rule_matching.predict_action_probabilities, policy, tracker, domain, rule_only_data)
+            assert ours == rasas
+            if isinstance(rasas, type):  # both refused (a form the generator made up)
+                continue
+            assert ours.hide_rule_turn == rasas.hide_rule_turn
+            compared += 1
+            unmatched += rasas.max_confidence < 1.0
+            hidden += rasas.hide_rule_turn
+    assert compared > 1000 and unmatched > 100 and hidden > 100
+    assert rule_matching._only_rules_hide_turns(policy)
+    states = policy._prediction_states(tracker, domain, False, rule_only_data=rule_only_data)
+    assert rule_matching.create_feature_key(policy, states) == rule_matching.RASAS_FEATURE_KEY(policy, states)
+
+
+def _outcome(predict, *args):
+    """The prediction, or the type of the exception that refused it."""
+    try:
+        return predict(*args)
+    except Exception as error:  # noqa: BLE001 - compared, not handled
+        return type(error)
+
+
+def test_a_hidden_source_that_is_no_rule_keeps_rasas_feature_key(model, monkeypatch):
+    from rasa.core.policies.rule_policy import RULES_NOT_IN_STORIES
+
+    policy, _ = model
+    monkeypatch.setitem(policy.lookup, RULES_NOT_IN_STORIES,
+                        list(policy.lookup[RULES_NOT_IN_STORIES]) + ['[{"prev_action": {"action_name": "x"}}]'])
+    states = [{"prev_action": {"action_name": "x"}}]
+    monkeypatch.setitem(policy.__dict__, "_bot_predicting", True)
+    assert not rule_matching._only_rules_hide_turns(policy)
+    assert rule_matching.create_feature_key(policy, states) == rule_matching.RASAS_FEATURE_KEY(policy, states)

@@ -12,7 +12,9 @@ Here each lookup's rules are parsed and reversed once (per lookup, until its key
 and indexed by what their latest turn requires of the previous action and the intent, so
 the latest state is checked only against rules that can match it; the filter stops once the
 turns compared outnumber the longest remaining rule; and each check is Rasa's own
-`_is_rule_applicable`, inlined. tests/test_rule_matching.py compares the
+`_is_rule_applicable`, inlined. When no rule matched, the JSON key of every state of the
+conversation is no longer built just to be compared with the rules that no story uses
+(`create_feature_key`). tests/test_rule_matching.py compares the
 result with Rasa's own function on the trained model's rules for every prefix of generated
 conversations.
 """
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Set, Tuple
 
-from rasa.core.policies.rule_policy import RulePolicy
+from rasa.core.policies.rule_policy import RULES, RulePolicy
 from rasa.shared.core.constants import PREVIOUS_ACTION, SHOULD_NOT_BE_SET, USER
 from rasa.shared.nlu.constants import ACTION_NAME, INTENT
 
@@ -101,5 +103,46 @@ def get_possible_keys(self: RulePolicy, lookup: Dict[str, Any], states: List[Dic
     return {key for key, _ in remaining}
 
 
+RASAS_PREDICT = RulePolicy.predict_action_probabilities
+RASAS_FEATURE_KEY = RulePolicy._create_feature_key
+
+
+def predict_action_probabilities(self: RulePolicy, *args: Any, **kwargs: Any) -> Any:
+    """Rasa's prediction; while it runs, the feature key of states no rule matched is not
+    built (see `create_feature_key`)."""
+    self.__dict__["_bot_predicting"] = True
+    try:
+        return RASAS_PREDICT(self, *args, **kwargs)
+    finally:
+        self.__dict__["_bot_predicting"] = False
+
+
+def create_feature_key(self: RulePolicy, states: List[Dict[str, Any]]) -> Optional[str]:
+    """Rasa's `_create_feature_key`, except while predicting. There its only caller builds the
+    key of the whole conversation's states when no rule matched, as the "prediction source",
+    and the prediction only asks whether that source is among the rules that are in no story
+    (`hide_rule_turn`). A conversation whose states were exactly one of those rules' keys
+    would have matched that rule, so when every such key is a rule of the lookup (or one of
+    Rasa's fixed names for default and loop handling, which are not JSON) the answer is no,
+    and None (Rasa's key for no states) gives the same no without JSON-encoding every state
+    of the conversation (~1.5 % of the server)."""
+    if self.__dict__.get("_bot_predicting") and _only_rules_hide_turns(self):
+        return None
+    return RASAS_FEATURE_KEY(self, states)
+
+
+def _only_rules_hide_turns(policy: RulePolicy) -> bool:
+    from rasa.core.policies.rule_policy import RULES_NOT_IN_STORIES
+
+    hiding, rules = policy.lookup.get(RULES_NOT_IN_STORIES, []), policy.lookup.get(RULES, {})
+    remembered = policy.__dict__.get("_bot_only_rules_hide")
+    if remembered is None or remembered[0] is not hiding or remembered[1] is not rules:
+        answer = all(key in rules or not key.startswith("[") for key in hiding)
+        remembered = policy.__dict__["_bot_only_rules_hide"] = (hiding, rules, answer)
+    return remembered[2]
+
+
 def apply() -> None:
     RulePolicy._get_possible_keys = get_possible_keys
+    RulePolicy.predict_action_probabilities = predict_action_probabilities
+    RulePolicy._create_feature_key = create_feature_key

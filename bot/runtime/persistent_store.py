@@ -142,7 +142,7 @@ class PersistentTrackerStore(CompactingTrackerStore):
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         live = self.trackers.get(sender_id)
-        if live is not None and self.check_versions and self._stale(sender_id, live):
+        if live is not None and self.check_versions and not self._caught_up(sender_id, live):
             del self.trackers[sender_id]
             live = None
         if live is None:
@@ -253,11 +253,31 @@ class PersistentTrackerStore(CompactingTrackerStore):
         live.next_seq = next_seq + len(events) - tail
         return True
 
-    def _stale(self, sender_id: Text, live: _Live) -> bool:
-        """Another instance has written to the conversation since this copy was read or saved
-        (whether or not the copy has been compacted since: `next_seq` is where it left the
-        database)."""
-        return self._next_seq(sender_id) != live.next_seq
+    def _caught_up(self, sender_id: Text, live: _Live) -> bool:
+        """Whether this copy is the database's, once brought up to date: another instance
+        that worked on the conversation since this copy was read or saved has usually only
+        appended its turns, which are then read and applied to the copy (a few rows, where
+        reading the conversation back replays all of it); False when it did more (a new
+        base, a copy changed here and not saved), and the conversation is read back whole.
+        `next_seq` is where a copy left the database, whether or not it has been compacted since."""
+        with self._transaction() as connection:
+            position = connection.execute(_POSITION, {"sender": sender_id}).first()
+            if position is None:  # not (or no longer) in the database
+                return live.next_seq == 0
+            if position.next_seq == live.next_seq:
+                return True
+            own_base = live.next_seq - live.persisted
+            if live.persisted < 0 or position.base_seq != own_base or position.next_seq < live.next_seq:
+                return False
+            rows = connection.execute(_EVENTS, {"sender": sender_id, "base": live.next_seq,
+                                                "next_seq": position.next_seq}).scalars().all()
+        for data in rows:
+            event = Event.from_parameters(json.loads(data))
+            if event is not None:
+                live.tracker.update(event)
+        live.saved_events = live.persisted = len(live.tracker.events)
+        live.next_seq = position.next_seq
+        return True
 
     def _next_seq(self, sender_id: Text) -> int:
         with self._transaction() as connection:

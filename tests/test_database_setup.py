@@ -4,6 +4,7 @@ import subprocess
 import sys
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.db import session_scope
@@ -71,3 +72,65 @@ def test_migrations_build_exactly_the_data_model_and_step_back(db_url):
     with get_engine(db_url).connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
+
+
+def _terminate_other_backends(url):
+    """What a PostgreSQL restart or failover does to the pool's connections."""
+    from sqlalchemy import create_engine, text
+
+    killer = create_engine(url, future=True)
+    with killer.begin() as connection:
+        connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+    killer.dispose()
+
+
+def test_postgres_connections_are_pinged_only_after_sitting_idle(postgres_url, monkeypatch):
+    """A connection used a moment ago is handed out without a round trip; one idle for
+    IDLE_PING_SECONDS is checked first, and a dead one is replaced without an error."""
+    from sqlalchemy import text
+
+    from bot.db import session as sessions
+
+    pings = []
+    real_ping = sessions.ping
+    monkeypatch.setattr(sessions, "ping", lambda connection: (pings.append(1), real_ping(connection)))
+    sessions.get_engine.cache_clear()
+    engine = sessions.get_engine(postgres_url)
+    try:
+        for _ in range(5):
+            with sessions.session_scope(postgres_url) as session:
+                assert session.execute(text("SELECT 1")).scalar() == 1
+        assert pings == []  # busy connections: no extra round trip
+        monkeypatch.setattr(sessions, "IDLE_PING_SECONDS", 0.0)
+        idle = sessions.get_engine.__wrapped__(postgres_url)  # a second engine, checking every connection
+        with idle.begin() as connection:
+            connection.execute(text("SELECT 1"))
+        _terminate_other_backends(postgres_url)
+        with idle.begin() as connection:  # the dead connection is found and replaced
+            assert connection.execute(text("SELECT 2")).scalar() == 2
+        assert pings
+        idle.dispose()
+    finally:
+        engine.dispose()
+        sessions.get_engine.cache_clear()
+
+
+def test_a_busy_postgres_connection_that_died_fails_one_statement_only(postgres_url):
+    from sqlalchemy import exc, text
+
+    from bot.db import session as sessions
+
+    sessions.get_engine.cache_clear()
+    try:
+        with sessions.session_scope(postgres_url) as session:
+            session.execute(text("SELECT 1"))
+        _terminate_other_backends(postgres_url)
+        with pytest.raises(exc.OperationalError):
+            with sessions.session_scope(postgres_url) as session:
+                session.execute(text("SELECT 1"))
+        with sessions.session_scope(postgres_url) as session:  # the pool was dropped: a fresh connection
+            assert session.execute(text("SELECT 3")).scalar() == 3
+    finally:
+        sessions.get_engine(postgres_url).dispose()
+        sessions.get_engine.cache_clear()

@@ -117,3 +117,25 @@ def test_our_graph_evaluation_without_the_shortcut_is_rasas(processor):
     finally:
         ensemble_shortcut.ENABLED = True
     assert memo_ran and ours == _rasas(processor, tracker)
+
+
+def test_only_rasas_own_rule_policy_decides_and_only_memoization_is_stood_in():
+    from rasa.core.policies.memoization import AugmentedMemoizationPolicy, MemoizationPolicy
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    class OwnRules(RulePolicy):
+        pass
+
+    class Node:
+        _fn_name = "predict_action_probabilities"
+
+        def __init__(self, component_class):
+            self._component = component_class.__new__(component_class)
+
+        def __call__(self, *inputs):  # a graph node is called with its inputs
+            raise AssertionError("not run here")
+
+    kinds = {cls.__name__: ensemble_shortcut._kind({"n": (Node(cls),)}, "n", MemoizationPolicy, RulePolicy)
+             for cls in (RulePolicy, OwnRules, MemoizationPolicy, AugmentedMemoizationPolicy)}
+    assert kinds == {"RulePolicy": "rule", "OwnRules": "other", "MemoizationPolicy": "memo",
+                     "AugmentedMemoizationPolicy": "memo"}

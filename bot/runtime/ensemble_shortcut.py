@@ -74,6 +74,8 @@ def _kind(graph: Dict[str, Any], name: Any, memo_class: type, rule_class: type) 
     component = getattr(node, "_component", None)
     if type(component) is rule_class:
         return "rule"
+    if isinstance(component, rule_class):  # a rule policy of someone's own: it may add events
+        return "other"
     if isinstance(component, memo_class):  # Rasa's memoization and augmented memoization
         return "memo"
     return "other"

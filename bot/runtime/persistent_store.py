@@ -16,8 +16,9 @@ the base onwards, at most about `max_events` events: never a replay of the whole
 
 Several instances (REDIS_URL set) share the database, and Redis's lock store lets one of
 them at a time work on a conversation; before using its copy in memory, an instance reads
-the conversation's `next_seq` (one primary-key look-up) and reads the conversation back if
-another instance has written to it since — it never answers from a stale copy.
+the conversation's position (one primary-key look-up); if another instance has written to it
+since, the turns it appended are applied to the copy, or the conversation is read back whole
+when it was compacted there — it never answers from a stale copy.
 """
 from __future__ import annotations
 
@@ -32,7 +33,6 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.db import session_scope
 from bot.db.session import get_engine
 from bot.db.models import Conversation, ConversationEvent
 from bot.db.types import utcnow
@@ -161,8 +161,8 @@ class PersistentTrackerStore(CompactingTrackerStore):
         return tracker
 
     async def keys(self) -> Iterable[Text]:
-        with session_scope(self.db_url) as session:
-            return list(session.execute(select(Conversation.sender_id)).scalars())
+        with self._transaction() as connection:
+            return list(connection.execute(select(Conversation.sender_id)).scalars())
 
     # --- memory ---------------------------------------------------------------------------------
 

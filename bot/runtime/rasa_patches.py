@@ -268,7 +268,6 @@ def action_tracker_state(tracker) -> Dict[str, Any]:
 def _recent_events_to_action_server() -> None:
     import rasa
     from rasa.core.actions.action import RemoteAction
-    from rasa.shared.core.trackers import EventVerbosity
 
     from bot.handoff.tickets import TRANSCRIPT_EVENTS
 

@@ -129,6 +129,9 @@ class Settings:
     parse_cache_size: int = field(default_factory=lambda: _env_int("PARSE_CACHE_SIZE", 5000))
     # How many inbound messages are worked on at once (the rest wait in arrival order).
     max_concurrent_messages: int = field(default_factory=lambda: _env_int("MAX_CONCURRENT_MESSAGES", 4))
+    # The Rasa server's full garbage collections run at most this often, in a quiet moment
+    # (bot/runtime/memory.py); 0 leaves them to Python's own rule.
+    gc_full_collection_seconds: int = field(default_factory=lambda: _env_int("GC_FULL_COLLECTION_SECONDS", 300))
     # How long the Rasa server waits for one action-server call (Rasa's own default is 5 min).
     action_timeout_seconds: int = field(default_factory=lambda: _env_int("ACTION_TIMEOUT_SECONDS", 30))
     group_prefixes: Tuple[str, ...] = field(

@@ -48,7 +48,10 @@ class CommunityInput(InputChannel):
             agent = getattr(request.app.ctx, "agent", None)
             if agent is None or not agent.is_ready():
                 return response.json({"status": "loading"}, status=503)
-            return response.json({"status": "ok", "parse_cache": service.parse_cache.stats()})
+            body = {"status": "ok", "parse_cache": service.parse_cache.stats()}
+            if memory.SCHEDULE is not None:
+                body["memory"] = memory.SCHEDULE.stats()
+            return response.json(body)
 
         @blueprint.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> response.HTTPResponse:
@@ -76,6 +79,7 @@ class CommunityInput(InputChannel):
         @blueprint.listener("after_server_start")
         async def start_dispatcher(app, loop) -> None:
             memory.settle_after_model_load()  # the model is loaded before the server starts
+            memory.schedule_full_collections(settings.gc_full_collection_seconds, lambda: service.in_flight == 0)
             await dispatcher.start()
 
         @blueprint.listener("after_server_stop")
@@ -85,6 +89,8 @@ class CommunityInput(InputChannel):
             # dispatcher) to answer; closed before, they were answered with nothing.
             await dispatcher.stop()
             await rasa_patches.close_endpoint_sessions()
+            if memory.SCHEDULE is not None:
+                await memory.SCHEDULE.stop()
 
         if settings.demo_enabled:
             from bot.channels.demo import add_demo_routes

@@ -66,6 +66,7 @@ class CommunityService:
         # customers); four at a time keep the core busy while one waits on the action
         # server, and finish each message sooner (p95 ~150-220 ms, more throughput too).
         self._working = asyncio.Semaphore(max(settings.max_concurrent_messages, 1))
+        self.in_flight = 0  # messages received and not yet answered (waiting or worked on)
 
     async def handle_request(self, body: bytes, headers: Mapping[str, str], agent: Any) -> Dict[str, Any]:
         """One signed webhook request: checked (size, signature and its timestamp, shape)
@@ -86,8 +87,12 @@ class CommunityService:
         return await self.handle_event(event, agent)
 
     async def handle_event(self, event: Event, agent: Any) -> Dict[str, Any]:
-        async with self._working:
-            return await self._handle_event(event, agent)
+        self.in_flight += 1
+        try:
+            async with self._working:
+                return await self._handle_event(event, agent)
+        finally:
+            self.in_flight -= 1
 
     async def _handle_event(self, event: Event, agent: Any) -> Dict[str, Any]:
         if event.type == "member_joined":

@@ -65,6 +65,41 @@ def test_messages_of_one_conversation_are_served_one_at_a_time_across_instances(
     assert first.get_lock("c1") is None  # nobody waiting: the lock is gone
 
 
+def test_the_lock_scripts_keep_rasas_ticket_lock(redis_url):
+    """One round trip to take a ticket and one to give it back, with the tickets Rasa's own
+    TicketLock gives: a lock written by Rasa's code (an expired ticket, and a live one whose
+    holder died) is read, the expired ticket dropped, the next number issued, the message waits
+    until the live ticket expires, and the lock is stored as Rasa stores it."""
+    from collections import deque
+
+    from rasa.core.lock import Ticket, TicketLock
+
+    store = AtomicRedisLockStore(redis_url)
+    now = time.time()
+    written_by_rasa = TicketLock("scripted/conv", deque([Ticket(3, now - 1), Ticket(4, now + 0.3)]))
+    store.save_lock(written_by_rasa)
+    expected = TicketLock.from_dict(json.loads(written_by_rasa.dumps()))
+    expected_number = expected.issue_ticket(60)
+
+    async def message():
+        async with store.lock("scripted/conv", lock_lifetime=60, wait_time_in_seconds=0.05) as lock:
+            return lock, store.get_lock("scripted/conv"), store.red.get("lock:scripted/conv"), time.time()
+
+    lock, stored, raw, served_at = asyncio.run(message())
+    assert expected_number == 5 and served_at >= now + 0.3  # waited for ticket 4 to expire
+    assert [ticket.number for ticket in stored.tickets] == [5] and not stored.is_locked(5)
+    assert stored.conversation_id == lock.conversation_id == "scripted/conv"
+    assert abs(stored.tickets[0].expires - (now + 60)) < 5
+    body = json.loads(raw)  # Rasa's layout: each ticket a JSON string of number and expiry
+    assert set(body) == {"conversation_id", "tickets"}
+    assert set(json.loads(body["tickets"][0])) == {"number", "expires"}
+    assert store.get_lock("scripted/conv") is None  # given back, nobody waiting: deleted
+
+    store.save_lock(TicketLock("kept", deque([Ticket(7, time.time() + 60)])))
+    store.cleanup("kept", 99)  # another ticket's release leaves the waiting one in place
+    assert [ticket.number for ticket in store.get_lock("kept").tickets] == [7]
+
+
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_an_instance_never_answers_from_a_stale_copy(database, db_url, postgres_url, redis_url, monkeypatch):
     url = db_url if database == "sqlite" else postgres_url

@@ -76,24 +76,25 @@ def test_the_lock_scripts_keep_rasas_ticket_lock(redis_url):
 
     store = AtomicRedisLockStore(redis_url)
     now = time.time()
-    written_by_rasa = TicketLock("scripted/conv", deque([Ticket(3, now - 1), Ticket(4, now + 0.3)]))
+    conversation = 'wecom:group:群/1:"李雷" \\ 🙂'  # quotes, a backslash, non-ASCII: kept exactly
+    written_by_rasa = TicketLock(conversation, deque([Ticket(3, now - 1), Ticket(4, now + 0.3)]))
     store.save_lock(written_by_rasa)
     expected = TicketLock.from_dict(json.loads(written_by_rasa.dumps()))
     expected_number = expected.issue_ticket(60)
 
     async def message():
-        async with store.lock("scripted/conv", lock_lifetime=60, wait_time_in_seconds=0.05) as lock:
-            return lock, store.get_lock("scripted/conv"), store.red.get("lock:scripted/conv"), time.time()
+        async with store.lock(conversation, lock_lifetime=60, wait_time_in_seconds=0.05) as lock:
+            return lock, store.get_lock(conversation), store.red.get("lock:" + conversation), time.time()
 
     lock, stored, raw, served_at = asyncio.run(message())
     assert expected_number == 5 and served_at >= now + 0.3  # waited for ticket 4 to expire
     assert [ticket.number for ticket in stored.tickets] == [5] and not stored.is_locked(5)
-    assert stored.conversation_id == lock.conversation_id == "scripted/conv"
+    assert stored.conversation_id == lock.conversation_id == conversation
     assert abs(stored.tickets[0].expires - (now + 60)) < 5
     body = json.loads(raw)  # Rasa's layout: each ticket a JSON string of number and expiry
     assert set(body) == {"conversation_id", "tickets"}
     assert set(json.loads(body["tickets"][0])) == {"number", "expires"}
-    assert store.get_lock("scripted/conv") is None  # given back, nobody waiting: deleted
+    assert store.get_lock(conversation) is None  # given back, nobody waiting: deleted
 
     store.save_lock(TicketLock("kept", deque([Ticket(7, time.time() + 60)])))
     store.cleanup("kept", 99)  # another ticket's release leaves the waiting one in place
